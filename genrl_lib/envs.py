@@ -1,0 +1,144 @@
+"""The book's gymnasium environments and a ``make`` with clear errors.
+
+``JumpChain-v0`` is the 10-cell chain of the UPV course chapter (seed 003, pages 5.17-5.20)::
+
+    cell     0      1  2  3    4  5  6    7  8  9
+    reward   start  1  1  -10  1  1  -10  1  1  +10
+                          trap        trap        goal
+
+Dynamics chosen for the book (the slides show only the picture and the Q-tables):
+
+* The agent starts in cell 0. Two actions: ``0 = R`` (move one cell right) and
+  ``1 = JR`` (jump two cells right). Moves are deterministic.
+* Entering a cell pays that cell's reward. Cells 3 and 6 are traps and cell 9 is the goal:
+  entering any of them ends the episode (``terminated=True``).
+* Jumping from cell 8 overshoots the goal: the agent falls off the end of the chain, is paid
+  ``fall_reward`` (-10) and the episode ends; the observation stays 8.
+* Every action moves right, so an episode lasts at most 9 steps; no time limit is needed.
+
+``step_reward`` (default 1) is the reward of the ordinary cells 1, 2, 4, 5, 7, 8. With
+``step_reward=0`` only traps and goal pay, which is the reward the slide's Q-table reflects.
+Like the toy-text envs, ``env.unwrapped.P[s][a]`` is the list of ``(prob, next_state, reward,
+terminated)`` tuples, and ``initial_state_distrib`` is the start distribution.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+__all__ = ["JumpChainEnv", "make", "JUMP_CHAIN_ID"]
+
+JUMP_CHAIN_ID = "genrl_lib/JumpChain-v0"
+ACTION_NAMES = ("R", "JR")
+
+
+class JumpChainEnv(gym.Env):
+    """The seed-003 "right / jump right" chain as a tabular gymnasium environment.
+
+    Observation: ``Discrete(10)``, the current cell. Action: ``Discrete(2)``, 0 = R, 1 = JR.
+    Render modes: ``"ansi"`` (a text line) and ``"rgb_array"`` (an ``(H, W, 3)`` uint8 image).
+    """
+
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    N_CELLS = 10
+    TRAPS = (3, 6)
+    GOAL = 9
+
+    def __init__(self, render_mode: str | None = None, step_reward: float = 1.0,
+                 trap_reward: float = -10.0, goal_reward: float = 10.0, fall_reward: float = -10.0):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.render_mode = render_mode
+        self.observation_space = spaces.Discrete(self.N_CELLS)
+        self.action_space = spaces.Discrete(2)
+        self.cell_rewards = np.full(self.N_CELLS, float(step_reward))
+        self.cell_rewards[0] = 0.0  # the start cell is never entered
+        self.cell_rewards[list(self.TRAPS)] = trap_reward
+        self.cell_rewards[self.GOAL] = goal_reward
+        self.fall_reward = float(fall_reward)
+        self.terminal_states = (*self.TRAPS, self.GOAL)
+        self.initial_state_distrib = np.zeros(self.N_CELLS)
+        self.initial_state_distrib[0] = 1.0
+        self.P = self._build_model()
+        self.s = 0
+        self.lastaction: int | None = None
+
+    def _build_model(self) -> dict[int, dict[int, list[tuple[float, int, float, bool]]]]:
+        P: dict[int, dict[int, list]] = {}
+        for s in range(self.N_CELLS):
+            P[s] = {}
+            for a, step in ((0, 1), (1, 2)):
+                if s in self.terminal_states:
+                    P[s][a] = [(1.0, s, 0.0, True)]
+                elif s + step >= self.N_CELLS:  # jumping from 8 overshoots the goal
+                    P[s][a] = [(1.0, s, self.fall_reward, True)]
+                else:
+                    s2 = s + step
+                    P[s][a] = [(1.0, s2, float(self.cell_rewards[s2]), s2 in self.terminal_states)]
+        return P
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.s = int(self.np_random.choice(self.N_CELLS, p=self.initial_state_distrib))
+        self.lastaction = None
+        return self.s, {"prob": 1.0}
+
+    def step(self, action):
+        if not self.action_space.contains(action):
+            raise ValueError(f"action must be 0 (R) or 1 (JR), got {action!r}")
+        prob, s2, reward, terminated = self.P[self.s][int(action)][0]
+        self.s, self.lastaction = s2, int(action)
+        return s2, reward, terminated, False, {"prob": prob}
+
+    def render(self):
+        if self.render_mode == "ansi":
+            return self._render_text()
+        if self.render_mode == "rgb_array":
+            return self._render_rgb()
+        return None
+
+    def _render_text(self) -> str:
+        cells = []
+        for c in range(self.N_CELLS):
+            mark = "G" if c == self.GOAL else "X" if c in self.TRAPS else "."
+            cells.append(f"[{mark}]" if c == self.s else f" {mark} ")
+        last = "" if self.lastaction is None else f"  ({ACTION_NAMES[self.lastaction]})"
+        return "".join(cells) + last + "\n"
+
+    def _render_rgb(self, cell: int = 48) -> np.ndarray:
+        img = np.full((cell, cell * self.N_CELLS, 3), 235, dtype=np.uint8)
+        for c in range(self.N_CELLS):
+            x0 = c * cell
+            colour = (90, 170, 90) if c == self.GOAL else (200, 70, 70) if c in self.TRAPS else (235, 235, 235)
+            img[2:-2, x0 + 2:x0 + cell - 2] = colour
+            if c == self.s:  # the agent: a dark square in the middle of its cell
+                q = cell // 4
+                img[q:cell - q, x0 + q:x0 + cell - q] = (40, 60, 160)
+        return img
+
+
+gym.register(id=JUMP_CHAIN_ID, entry_point=JumpChainEnv)
+
+
+def make(env_id: str, **kwargs) -> gym.Env:
+    """``gymnasium.make`` with an error that names the argument and suggests registered ids.
+
+    Args:
+        env_id: a registered id, e.g. ``"Taxi-v4"``, ``"CartPole-v1"`` or ``"genrl_lib/JumpChain-v0"``.
+        **kwargs: passed to ``gymnasium.make`` (e.g. ``render_mode="rgb_array"``).
+
+    Raises:
+        TypeError: ``env_id`` is not a string.
+        ValueError: ``env_id`` is not registered (the message lists close matches).
+    """
+    if not isinstance(env_id, str):
+        raise TypeError(f"env_id must be a string such as 'Taxi-v4', got {type(env_id).__name__}")
+    if env_id not in gym.registry:
+        close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.5)
+        hint = f" Did you mean {close}?" if close else " See gymnasium.pprint_registry() for the registered ids."
+        raise ValueError(f"env_id {env_id!r} is not a registered gymnasium environment.{hint}")
+    return gym.make(env_id, **kwargs)

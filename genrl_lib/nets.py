@@ -1,0 +1,85 @@
+"""Small torch building blocks shared by every deep agent (DQN, PPO, GAIL, GANs).
+
+Observation handling is here once: ``Discrete`` observations are one-hot encoded, ``Box``
+observations are flattened; other spaces raise a clear error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["mlp", "obs_dim", "obs_to_tensor", "action_dim", "check_space"]
+
+_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "gelu": nn.GELU}
+
+
+def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64), activation: str = "tanh",
+        out_gain: float | None = None) -> nn.Sequential:
+    """A multilayer perceptron ``(B, in_dim) -> (B, out_dim)``.
+
+    Args:
+        hidden: sizes of the hidden layers.
+        activation: one of ``tanh``, ``relu``, ``leaky_relu``, ``elu``, ``gelu``.
+        out_gain: if given, orthogonal initialization of all layers (gain sqrt(2) for hidden layers,
+            ``out_gain`` for the last one, zero biases) as in PPO implementations; otherwise torch defaults.
+    """
+    if in_dim <= 0 or out_dim <= 0:
+        raise ValueError(f"in_dim and out_dim must be positive, got {in_dim}, {out_dim}")
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    layers: list[nn.Module] = []
+    sizes = [in_dim, *hidden]
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), _ACTIVATIONS[activation]()]
+    layers.append(nn.Linear(sizes[-1], out_dim))
+    net = nn.Sequential(*layers)
+    if out_gain is not None:
+        linears = [m for m in net if isinstance(m, nn.Linear)]
+        for i, m in enumerate(linears):
+            nn.init.orthogonal_(m.weight, out_gain if i == len(linears) - 1 else np.sqrt(2))
+            nn.init.zeros_(m.bias)
+    return net
+
+
+def check_space(space: gym.Space, name: str, allowed: tuple[type, ...]) -> gym.Space:
+    """Raise ``TypeError`` naming ``name`` if ``space`` is not one of ``allowed`` space types."""
+    if not isinstance(space, allowed):
+        names = " or ".join(t.__name__ for t in allowed)
+        raise TypeError(f"{name} must be a gymnasium {names} space, got {space}")
+    return space
+
+
+def obs_dim(space: gym.Space) -> int:
+    """Input size of a network for observations from ``space`` (Discrete: n, one-hot; Box: flat size)."""
+    check_space(space, "observation_space", (gym.spaces.Discrete, gym.spaces.Box))
+    return int(space.n) if isinstance(space, gym.spaces.Discrete) else int(np.prod(space.shape))
+
+
+def action_dim(space: gym.Space) -> int:
+    """Output size of a policy head: number of actions (Discrete) or action dimension (Box)."""
+    check_space(space, "action_space", (gym.spaces.Discrete, gym.spaces.Box))
+    return int(space.n) if isinstance(space, gym.spaces.Discrete) else int(np.prod(space.shape))
+
+
+def obs_to_tensor(obs, space: gym.Space) -> torch.Tensor:
+    """Observations -> float32 tensor ``(B, obs_dim(space))``; a single observation gets ``B = 1``.
+
+    Discrete observations (ints, shape ``()`` or ``(B,)``) are one-hot encoded; Box observations
+    (shape ``space.shape`` or ``(B, *space.shape)``) are flattened.
+    """
+    if isinstance(space, gym.spaces.Discrete):
+        idx = torch.as_tensor(np.asarray(obs), dtype=torch.long).reshape(-1) - int(space.start)
+        if (idx < 0).any() or (idx >= space.n).any():
+            raise ValueError(f"observation {obs!r} is outside {space}")
+        return nn.functional.one_hot(idx, int(space.n)).float()
+    check_space(space, "observation_space", (gym.spaces.Box,))
+    x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
+    flat = int(np.prod(space.shape))
+    if x.numel() % flat:
+        raise ValueError(f"observation of shape {tuple(x.shape)} does not match {space}")
+    return x.reshape(-1, flat)

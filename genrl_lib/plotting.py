@@ -1,0 +1,183 @@
+"""Plots the chapters share: learning curves over seeds, value/policy heatmaps, episode animations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["plot_learning_curves", "plot_value_heatmap", "record_episode", "animate_frames", "smooth"]
+
+
+def smooth(y: np.ndarray, window: int) -> np.ndarray:
+    """Trailing moving average along the last axis. ``y``: ``(..., T)`` -> ``(..., T)``.
+
+    Point ``t`` averages ``y[max(0, t-window+1) : t+1]``, so the curve is not shifted and keeps its length.
+    """
+    y = np.asarray(y, dtype=float)
+    if window <= 1:
+        return y
+    c = np.cumsum(y, axis=-1)
+    out = np.empty_like(c)
+    out[..., :window] = c[..., :window] / np.arange(1, min(window, y.shape[-1]) + 1)
+    out[..., window:] = (c[..., window:] - c[..., :-window]) / window
+    return out
+
+
+def plot_learning_curves(curves: Mapping[str, np.ndarray], x: np.ndarray | Mapping[str, np.ndarray] | None = None,
+                         *, ax=None, band: str = "std", smooth_window: int = 1, xlabel: str = "episode",
+                         ylabel: str = "return", title: str | None = None, hline: float | None = None,
+                         hline_label: str = "optimum"):
+    """Plot learning curves over seeds: the mean as a line and a shaded band, one colour per label.
+
+    Args:
+        curves: ``{label: array (n_seeds, T)}`` (a 1-D ``(T,)`` array counts as one seed).
+        x: ``(T,)`` x-values shared by all curves, or ``{label: (T,)}``; default ``0..T-1``.
+        band: ``"std"`` (mean ± one standard deviation over seeds), ``"minmax"`` or ``"none"``.
+        smooth_window: trailing moving-average window applied per seed before aggregating.
+        hline: optional horizontal reference line (e.g. the optimal return), labelled ``hline_label``.
+
+    Returns:
+        The matplotlib ``Axes``.
+    """
+    import matplotlib.pyplot as plt
+
+    if band not in ("std", "minmax", "none"):
+        raise ValueError(f"band must be 'std', 'minmax' or 'none', got {band!r}")
+    if not curves:
+        raise ValueError("curves is empty: pass {label: array (n_seeds, T)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    for label, ys in curves.items():
+        ys = np.atleast_2d(np.asarray(ys, dtype=float))
+        ys = smooth(ys, smooth_window)
+        xs = x[label] if isinstance(x, Mapping) else x
+        xs = np.arange(ys.shape[1]) if xs is None else np.asarray(xs)
+        if xs.shape != (ys.shape[1],):
+            raise ValueError(f"x for {label!r} has shape {xs.shape}, curves have length {ys.shape[1]}")
+        mean = ys.mean(axis=0)
+        n = ys.shape[0]
+        (line,) = ax.plot(xs, mean, label=f"{label} (mean of {n} seed{'s' if n > 1 else ''})")
+        if band != "none" and n > 1:
+            lo, hi = ((mean - ys.std(axis=0), mean + ys.std(axis=0)) if band == "std"
+                      else (ys.min(axis=0), ys.max(axis=0)))
+            ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    if hline is not None:
+        ax.axhline(hline, color="k", linestyle="--", linewidth=1, label=hline_label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+_ARROWS = {"FrozenLake": "←↓→↑", "CliffWalking": "↑→↓←", "JumpChain": ("R", "JR")}
+
+
+def plot_value_heatmap(values: np.ndarray, shape: tuple[int, int] | None = None, *, policy: np.ndarray | None = None,
+                       action_labels: Sequence[str] | None = None, ax=None, title: str | None = None,
+                       cmap: str = "viridis", annotate: bool = True, terminal: Sequence[int] = ()):
+    """Heatmap of state values for grid and chain envs, optionally with the greedy action in each cell.
+
+    Args:
+        values: ``(S,)`` state values (or ``(S, A)`` Q-values; their max over actions is shown).
+        shape: ``(rows, cols)`` with ``rows * cols == S``; default ``(1, S)`` (a chain).
+        policy: optional ``(S,)`` int actions, written in each cell with ``action_labels``.
+        action_labels: text of each action, e.g. ``"←↓→↑"`` for FrozenLake or ``["R", "JR"]``.
+        terminal: states whose action is not drawn (traps, goals).
+
+    Returns:
+        The matplotlib ``Axes``.
+    """
+    import matplotlib.pyplot as plt
+
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 2:
+        v = v.max(axis=1)
+    if v.ndim != 1:
+        raise ValueError(f"values must be (S,) or (S, A), got shape {np.shape(values)}")
+    S = v.shape[0]
+    shape = (1, S) if shape is None else tuple(shape)
+    if shape[0] * shape[1] != S:
+        raise ValueError(f"shape {shape} does not hold {S} states")
+    if policy is not None and np.shape(policy) != (S,):
+        raise ValueError(f"policy must have shape ({S},), got {np.shape(policy)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(4, 0.7 * shape[1]), max(1.6, 0.7 * shape[0] + 0.8)))
+    grid = v.reshape(shape)
+    im = ax.imshow(grid, cmap=cmap)
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="value")
+    if annotate:
+        lo, hi = np.nanmin(grid), np.nanmax(grid)
+        for s in range(S):
+            r, c = divmod(s, shape[1])
+            txt = f"{v[s]:.2g}"
+            if policy is not None and s not in terminal:
+                labels = action_labels if action_labels is not None else [str(a) for a in range(int(np.max(policy)) + 1)]
+                txt += "\n" + str(labels[int(policy[s])])
+            light = (v[s] - lo) < 0.5 * (hi - lo) if hi > lo else True
+            ax.text(c, r, txt, ha="center", va="center", fontsize=8, color="white" if light else "black")
+    ax.set_xticks(range(shape[1]))
+    ax.set_yticks(range(shape[0]))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def record_episode(env, policy: Callable | object, *, seed: int | None = 0, max_steps: int = 500) -> list[np.ndarray]:
+    """Run one episode in an env made with ``render_mode="rgb_array"`` and return its frames.
+
+    Args:
+        env: gymnasium env with ``render_mode == "rgb_array"``.
+        policy: anything :func:`genrl_lib.evaluation.as_action_fn` accepts.
+
+    Returns:
+        A list of ``(H, W, 3)`` uint8 frames, the first after reset.
+    """
+    from genrl_lib.evaluation import as_action_fn
+
+    if getattr(env, "render_mode", None) != "rgb_array":
+        raise ValueError("env must be made with render_mode='rgb_array' to record frames, e.g. "
+                         "gym.make('CartPole-v1', render_mode='rgb_array')")
+    act = as_action_fn(policy)
+    obs, _ = env.reset(seed=seed)
+    frames = [env.render()]
+    for _ in range(max_steps):
+        obs, _, terminated, truncated, _ = env.step(act(obs))
+        frames.append(env.render())
+        if terminated or truncated:
+            break
+    return frames
+
+
+def animate_frames(frames: Sequence[np.ndarray], fps: int = 30, every: int = 1, scale: float = 0.5, title: str | None = None):
+    """An inline HTML/JavaScript animation of ``rgb_array`` frames (renders in Jupyter, Colab and the HTML book).
+
+    Args:
+        frames: list of ``(H, W, 3)`` uint8 frames.
+        fps: frames per second of playback.
+        every: keep every ``every``-th frame (smaller pages).
+        scale: figure size relative to the frame size (1.0 = 100 pixels per inch at 100 dpi).
+
+    Returns:
+        ``IPython.display.HTML`` with the animation.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML
+    from matplotlib import animation
+
+    if len(frames) == 0:
+        raise ValueError("frames is empty")
+    kept = list(frames)[::max(1, int(every))]
+    h, w = kept[0].shape[:2]
+    fig, ax = plt.subplots(figsize=(scale * w / 100, scale * h / 100), dpi=100)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=8)
+    im = ax.imshow(kept[0])
+    anim = animation.FuncAnimation(fig, lambda i: (im.set_data(kept[i]),), frames=len(kept), interval=1000 / fps)
+    html = anim.to_jshtml(default_mode="once")
+    plt.close(fig)
+    return HTML(html)
