@@ -85,12 +85,13 @@ def load_arrays(path: str | os.PathLike, kind: str) -> tuple[dict[str, np.ndarra
         raise FileNotFoundError(f"{path} does not exist")
     try:
         with np.load(path, allow_pickle=False) as z:
-            if _HEADER not in z.files:
-                raise ValueError(f"{path} is not a genrl_lib file (no genrl header); was it written by another program?")
-            header = json.loads(z[_HEADER].tobytes().decode())
-            arrays = {k: z[k] for k in z.files if k != _HEADER}
-    except (zipfile.BadZipFile, OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as e:
+            files = z.files
+            header = json.loads(z[_HEADER].tobytes().decode()) if _HEADER in files else None
+            arrays = {k: z[k] for k in files if k != _HEADER}
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is corrupt or not an .npz file ({type(e).__name__}: {e})") from None
+    if header is None:
+        raise ValueError(f"{path} is not a genrl_lib file (no genrl header); was it written by another program?")
     meta = _check_header(header, kind, path)
     return arrays, meta
 

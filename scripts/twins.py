@@ -38,6 +38,8 @@ def render(md: Path) -> str:
     """The exact text of the .ipynb twin of ``md``."""
     nb = jupytext.read(md)
     nb.metadata.pop("jupytext", None)  # the twin is generated: no pairing metadata that would tempt --sync
+    for i, cell in enumerate(nb.cells):  # nbformat 4.5 cell ids are random by default: make them deterministic
+        cell["id"] = f"cell-{i:03d}"
     text = jupytext.writes(nb, fmt="ipynb")
     return text if text.endswith("\n") else text + "\n"
 

@@ -1,0 +1,77 @@
+"""The book's structure: twins in sync, Colab setup cells, table of contents, chapter tables."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("twins", ROOT / "scripts" / "twins.py")
+twins = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(twins)
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+REPO_URL = CONFIG["repository"]["url"]
+CHAPTERS = twins.chapters()
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+def test_there_are_chapters():
+    assert {p.stem for p in CHAPTERS} >= {"rl_basics"}
+
+
+def test_twins_in_sync():
+    problems = twins.stale()
+    assert not problems, "\n".join(problems) + "\nFix: make twins"
+
+
+def test_twin_generation_is_byte_stable():
+    for md in CHAPTERS:
+        assert twins.render(md) == twins.render(md)
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_colab_setup_cell(md):
+    nb = jupytext.read(md)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    first = code[0]
+    assert "remove-cell" in first.metadata.get("tags", []), f"{md.name}: the setup cell must be tagged remove-cell"
+    assert 'if "google.colab" in sys.modules:' in first.source, f"{md.name}: setup cell must only act in Colab"
+    urls = re.findall(r"git\+(https://\S+?)[\"']", first.source)
+    assert urls == [REPO_URL], f"{md.name}: setup cell installs from {urls}, _config.yml says {REPO_URL}"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_is_in_toc_intro_and_readme(md):
+    assert f"book/{md.stem}" in _toc_files(), f"add book/{md.stem} to _toc.yml"
+    assert f"({md.stem}.md)" in (ROOT / "book" / "intro.md").read_text(), f"add {md.stem} to the chapter table in book/intro.md"
+    assert f"notebooks/{md.stem}.ipynb" in (ROOT / "README.md").read_text(), f"add {md.stem} with its Colab link to README.md"
+
+
+def test_toc_entries_exist():
+    for f in _toc_files():
+        assert (ROOT / f"{f}.md").exists(), f"_toc.yml names {f}, which does not exist"
+
+
+def test_glue_and_check_answer(capsys):
+    import numpy as np
+
+    from genrl_lib.book import GLUED, check_answer, glue
+
+    assert glue("x", np.float64(2.5)) == 2.5 and type(GLUED["x"]) is float
+    assert check_answer(None, 1) is None and "not answered" in capsys.readouterr().out
+    assert check_answer(1.0000001, 1) is True
+    assert check_answer([1, 2], [1, 3]) is False
+    assert check_answer("R", "R") is True
+    with pytest.raises(ValueError, match="name"):
+        glue("", 1)

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+import torch
+
+from genrl_lib import io
+
+
+def test_arrays_round_trip_and_kind_check(tmp_path):
+    p = io.save_arrays(tmp_path / "q.npz", "q_table", {"q": np.arange(6.0).reshape(3, 2)}, {"env": "Taxi-v4"})
+    arrays, meta = io.load_arrays(p, "q_table")
+    assert np.array_equal(arrays["q"], np.arange(6.0).reshape(3, 2)) and meta == {"env": "Taxi-v4"}
+    with pytest.raises(ValueError, match="holds a 'q_table', not a 'dqn'"):
+        io.load_arrays(p, "dqn")
+
+
+def test_foreign_and_corrupt_files(tmp_path):
+    np.savez(tmp_path / "plain.npz", a=np.ones(2))
+    with pytest.raises(ValueError, match="not a genrl_lib file"):
+        io.load_arrays(tmp_path / "plain.npz", "q_table")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip at all")
+    with pytest.raises(ValueError, match="corrupt"):
+        io.load_arrays(tmp_path / "junk.npz", "q_table")
+    with pytest.raises(FileNotFoundError):
+        io.load_arrays(tmp_path / "missing.npz", "q_table")
+    (tmp_path / "junk.pt").write_bytes(b"\x00" * 10)
+    with pytest.raises(ValueError, match="corrupt or not a genrl_lib model"):
+        io.load_torch(tmp_path / "junk.pt", "dqn")
+    torch.save({"weights": torch.ones(2)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="no genrl header"):
+        io.load_torch(tmp_path / "other.pt", "dqn")
+
+
+class Evil:
+    """Any class instance: loading it would need unpickling arbitrary code."""
+
+
+def test_pickled_objects_are_refused(tmp_path):
+    torch.save({"genrl": "{}", "state": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(ValueError, match="corrupt or not a genrl_lib model"):
+        io.load_torch(tmp_path / "evil.pt", "dqn")
+
+
+def test_torch_round_trip(tmp_path):
+    net = torch.nn.Linear(3, 2)
+    io.save_torch(tmp_path / "m.pt", "dqn", {"q": net.state_dict()}, {"hidden": [64]})
+    state, meta = io.load_torch(tmp_path / "m.pt", "dqn")
+    assert meta == {"hidden": [64]} and torch.equal(state["q"]["weight"], net.weight)
+
+
+def test_failed_save_keeps_previous_file(tmp_path):
+    target = tmp_path / "r.json"
+    io.save_json(target, {"v": 1})
+    with pytest.raises(TypeError):
+        io.save_json(target, {"v": object()})   # not JSON-serializable: fails mid-save
+    assert io.load_json(target) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temp file left behind
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        io.load_json(tmp_path / "bad.json")

@@ -1,0 +1,48 @@
+import random
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from genrl_lib.nets import action_dim, check_space, mlp, obs_dim, obs_to_tensor
+from genrl_lib.seeding import check_seed, set_seed
+
+
+def test_mlp_shapes_and_init():
+    net = mlp(4, 2, hidden=(8, 8), out_gain=0.01)
+    assert net(torch.zeros(5, 4)).shape == (5, 2)
+    assert float(net[-1].weight.abs().max()) < 0.1 and float(net[0].bias.abs().max()) == 0.0
+    with pytest.raises(ValueError, match="activation"):
+        mlp(4, 2, activation="swish!")
+    with pytest.raises(ValueError, match="positive"):
+        mlp(0, 2)
+
+
+def test_obs_encoding():
+    d = gym.spaces.Discrete(5)
+    x = obs_to_tensor(np.array([0, 4]), d)
+    assert x.shape == (2, 5) and x[1, 4] == 1 and x.sum() == 2
+    assert obs_to_tensor(3, d).shape == (1, 5)
+    b = gym.spaces.Box(-1, 1, (2, 3))
+    assert obs_to_tensor(np.zeros((4, 2, 3)), b).shape == (4, 6)
+    assert obs_dim(d) == 5 and obs_dim(b) == 6 and action_dim(gym.spaces.Discrete(3)) == 3
+    with pytest.raises(ValueError, match="outside"):
+        obs_to_tensor(7, d)
+    with pytest.raises(TypeError, match="observation_space must be"):
+        obs_dim(gym.spaces.Dict({"a": d}))
+    with pytest.raises(TypeError, match="action_space must be a gymnasium Discrete"):
+        check_space(b, "action_space", (gym.spaces.Discrete,))
+
+
+def test_set_seed_repeats_every_generator():
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(1).item()
+    rng1 = set_seed(7)
+    a = draw(), rng1.random()
+    rng2 = set_seed(7)
+    assert (draw(), rng2.random()) == a
+    with pytest.raises(ValueError, match="non-negative"):
+        set_seed(-1)
+    with pytest.raises(TypeError, match="seed must be"):
+        check_seed(1.5)

@@ -1,0 +1,51 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import gymnasium as gym  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from genrl_lib.plotting import animate_frames, plot_learning_curves, plot_value_heatmap, record_episode, smooth  # noqa: E402
+
+
+def test_smooth_is_trailing_mean():
+    assert np.allclose(smooth(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1, 2, 4, 6])
+    assert smooth(np.ones((3, 10)), 4).shape == (3, 10)
+
+
+def test_learning_curves_band_and_labels():
+    ax = plot_learning_curves({"a": np.vstack([np.zeros(10), np.ones(10) * 2]), "b": np.arange(10.0)},
+                              hline=1.0, title="t")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["a (mean of 2 seeds)", "b (mean of 1 seed)", "optimum"]
+    assert np.allclose(ax.lines[0].get_ydata(), 1.0)
+    assert len(ax.collections) == 1  # one band: only "a" has several seeds
+    plt.close("all")
+    with pytest.raises(ValueError, match="band"):
+        plot_learning_curves({"a": np.zeros(3)}, band="iqr")
+    with pytest.raises(ValueError, match="x for 'a'"):
+        plot_learning_curves({"a": np.zeros(3)}, x=np.arange(4))
+
+
+def test_value_heatmap_chain_and_grid():
+    ax = plot_value_heatmap(np.arange(10.0), policy=np.zeros(10, int), action_labels=["R", "JR"], terminal=[9])
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == 10 and texts[0].endswith("R") and texts[9] == "9"
+    ax = plot_value_heatmap(np.zeros((16, 4)), shape=(4, 4))
+    assert ax.images[0].get_array().shape == (4, 4)
+    plt.close("all")
+    with pytest.raises(ValueError, match="does not hold"):
+        plot_value_heatmap(np.zeros(10), shape=(3, 3))
+
+
+def test_record_and_animate():
+    env = gym.make("CartPole-v1", render_mode="rgb_array")
+    frames = record_episode(env, lambda o: 0, seed=0, max_steps=5)
+    assert len(frames) == 6 and frames[0].ndim == 3
+    html = animate_frames(frames, every=2)
+    assert "<script" in html.data and "img" in html.data.lower()
+    with pytest.raises(ValueError, match="rgb_array"):
+        record_episode(gym.make("CartPole-v1"), lambda o: 0)
+    with pytest.raises(ValueError, match="empty"):
+        animate_frames([])
