@@ -15,7 +15,7 @@ def test_registered_after_import():
 
 @pytest.mark.parametrize("mode", [None, "ansi", "rgb_array"])
 def test_check_env_passes(mode):
-    check_env(JumpChainEnv(render_mode=mode), skip_render_check=mode is None)
+    check_env(gym.make(JUMP_CHAIN_ID, render_mode=mode).unwrapped, skip_render_check=mode is None)
 
 
 def test_dynamics_match_documentation():

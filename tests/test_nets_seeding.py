@@ -12,7 +12,8 @@ from genrl_lib.seeding import check_seed, set_seed
 def test_mlp_shapes_and_init():
     net = mlp(4, 2, hidden=(8, 8), out_gain=0.01)
     assert net(torch.zeros(5, 4)).shape == (5, 2)
-    assert float(net[-1].weight.abs().max()) < 0.1 and float(net[0].bias.abs().max()) == 0.0
+    with torch.no_grad():
+        assert float(net[-1].weight.abs().max()) < 0.1 and float(net[0].bias.abs().max()) == 0.0
     with pytest.raises(ValueError, match="activation"):
         mlp(4, 2, activation="swish!")
     with pytest.raises(ValueError, match="positive"):
