@@ -194,3 +194,373 @@ def greedy_from_q(q_table: np.ndarray) -> np.ndarray:
     if np.isnan(q).any():
         raise ValueError("q_table contains NaN")
     return q.argmax(axis=1).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Learning from samples: Q-learning, SARSA and Monte Carlo control share ONE episode loop (:func:`_run_episodes`).
+# ---------------------------------------------------------------------------------------------------------------
+
+greedy_policy = greedy_from_q  # the name the learning chapters use: π(s) = argmax_a Q(s, a)
+
+METHODS = ("q_learning", "sarsa", "monte_carlo")
+Q_TABLE_KIND = "q_table"
+
+
+class TabularSimulator:
+    """The env's own dynamics, sampled in plain Python from its model ``P`` (no ``gym.step`` overhead).
+
+    A toy-text env (Taxi, FrozenLake, CliffWalking) draws, per ``step``, ONE uniform number ``u`` from
+    ``env.np_random`` and takes the first outcome of ``P[s][a]`` whose cumulative probability exceeds ``u``;
+    ``reset`` does the same with ``initial_state_distrib``; ``gym.make`` adds a ``TimeLimit``. This class
+    does exactly that with a generator seeded like the env's (:func:`gymnasium.utils.seeding.np_random`), so
+    for the same seed and the same actions it returns the **same** states, rewards and flags as ``gym.step``
+    (``tests/test_qlearning.py`` checks it), about 10x faster. The learner still only sees sampled transitions.
+
+    Args:
+        env: a tabular env (see :func:`tabular_model`); Taxi's ``fickle_passenger`` variant is refused
+            (its extra randomness is not in ``P``).
+
+    Attributes:
+        n_states, n_actions: sizes of the ``Discrete`` spaces.
+        horizon: the env's time limit (``spec.max_episode_steps``) or ``None``.
+    """
+
+    _CHUNK = 8192
+
+    def __init__(self, env: gym.Env):
+        tabular_model(env)  # validates spaces and P, with the clear error
+        base = env.unwrapped
+        if getattr(base, "fickle_passenger", False):
+            raise ValueError("env has fickle_passenger=True, whose randomness is not in P: use fast=False")
+        self.n_states, self.n_actions = int(env.observation_space.n), int(env.action_space.n)
+        # outcomes[s][a] = (cumulative probs, next states, rewards, terminated flags), Python lists for speed
+        self.outcomes = []
+        for s in range(self.n_states):
+            row = []
+            for a in range(self.n_actions):
+                trans = base.P[s][a]
+                cum = np.cumsum([t[0] for t in trans]).tolist()
+                row.append((cum, [int(t[1]) for t in trans], [float(t[2]) for t in trans], [bool(t[3]) for t in trans]))
+            self.outcomes.append(row)
+        mu0 = getattr(base, "initial_state_distrib", None)
+        if mu0 is None:
+            mu0 = tabular_model(env).mu0
+        self.mu0_cum = np.cumsum(np.asarray(mu0, dtype=float)).tolist()
+        self.horizon = env.spec.max_episode_steps if env.spec is not None else None
+        self.seed(None)
+
+    def seed(self, seed: int | None) -> None:
+        """Restart the random stream exactly as ``env.reset(seed=seed)`` restarts ``env.np_random``."""
+        from gymnasium.utils import seeding
+
+        self._rng, _ = seeding.np_random(seed)
+        self._buf: list[float] = []
+        self._i = 0
+
+    def _uniform(self) -> float:
+        if self._i == len(self._buf):  # draw in chunks: the same stream as one rng.random() per call
+            self._buf, self._i = self._rng.random(self._CHUNK).tolist(), 0
+        u = self._buf[self._i]
+        self._i += 1
+        return u
+
+    @staticmethod
+    def _pick(cum: list[float], u: float) -> int:
+        for i, c in enumerate(cum):  # categorical_sample: first index with cumsum > u
+            if c > u:
+                return i
+        return 0  # cum[-1] <= u only through rounding; np.argmax of all-False is 0 as well
+
+    def reset(self, seed: int | None = None) -> int:
+        """Start an episode: ``s0 ~ p(s0)``. Returns the start state."""
+        if seed is not None:
+            self.seed(seed)
+        self.s, self.t = self._pick(self.mu0_cum, self._uniform()), 0
+        return self.s
+
+    def step(self, a: int) -> tuple[int, float, bool, bool]:
+        """One transition from the current state: returns ``(s', r, terminated, truncated)``."""
+        cum, nxt, rew, term = self.outcomes[self.s][a]
+        i = self._pick(cum, self._uniform())
+        self.s, self.t = nxt[i], self.t + 1
+        return self.s, rew[i], term[i], self.horizon is not None and self.t >= self.horizon
+
+
+class _GymSimulator:
+    """The same interface as :class:`TabularSimulator`, stepping through ``env.step`` (any Discrete env)."""
+
+    def __init__(self, env: gym.Env):
+        self.env = env
+        self.n_states, self.n_actions = int(env.observation_space.n), int(env.action_space.n)
+
+    def reset(self, seed: int | None = None) -> int:
+        return int(self.env.reset(seed=seed)[0])
+
+    def step(self, a: int) -> tuple[int, float, bool, bool]:
+        s2, r, terminated, truncated, _ = self.env.step(a)
+        return int(s2), float(r), bool(terminated), bool(truncated)
+
+
+@dataclass(frozen=True)
+class QLearningResult:
+    """What :func:`q_learning`, :func:`sarsa` and :func:`monte_carlo_control` return.
+
+    Attributes:
+        q_table: ``(n_states, n_actions)`` learned action values.
+        episode_returns: ``(n_episodes,)`` undiscounted return of each training episode (exploration included).
+        episode_lengths: ``(n_episodes,)`` steps of each training episode.
+        epsilons: ``(n_episodes,)`` exploration rate used in each episode.
+        method: ``"q_learning"``, ``"sarsa"`` or ``"monte_carlo"``.
+        config: the arguments of the run (JSON-able), saved with the table.
+        snapshots: ``(k, n_states, n_actions)`` copies of the table after the episodes in ``snapshot_episodes``
+            (empty unless requested).
+    """
+
+    q_table: np.ndarray
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    epsilons: np.ndarray
+    method: str
+    config: dict
+    snapshots: np.ndarray
+
+    @property
+    def policy(self) -> np.ndarray:
+        """``(n_states,)`` greedy actions of the final table."""
+        return greedy_policy(self.q_table)
+
+    def save(self, path):
+        """Save the Q-table and config (pickle-free ``.npz``, atomic); load with :func:`load_q_table`."""
+        return save_q_table(path, self.q_table, meta={"method": self.method, **self.config})
+
+
+def check_alpha(alpha) -> float:
+    """Validate a step size (learning rate): a number in ``(0, 1]``. Returns it as ``float``."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)):
+        raise TypeError(f"alpha must be a number in (0, 1], got {type(alpha).__name__}")
+    if not 0.0 < float(alpha) <= 1.0:
+        raise ValueError(f"alpha must be in (0, 1] (the step size of Q <- Q + alpha * TD error), got {alpha}")
+    return float(alpha)
+
+
+def epsilon_schedule(epsilon, n_episodes: int, exploration_fraction: float = 0.5) -> np.ndarray:
+    """Per-episode exploration rates of ε-greedy.
+
+    Args:
+        epsilon: a constant in ``[0, 1]``, or ``(start, end)``: linear decay from ``start`` to ``end``
+            over the first ``exploration_fraction`` of the episodes, then ``end`` (as SB3's DQN does in steps).
+        n_episodes: number of episodes.
+        exploration_fraction: in ``(0, 1]``.
+
+    Returns:
+        ``(n_episodes,)`` array of ε values.
+    """
+    from genrl_lib.evaluation import check_positive_int
+
+    n = check_positive_int(n_episodes, "n_episodes")
+    pair = (epsilon, epsilon) if np.ndim(epsilon) == 0 else tuple(epsilon)
+    if len(pair) != 2:
+        raise ValueError(f"epsilon must be a number in [0, 1] or a pair (start, end), got {epsilon!r}")
+    for e in pair:
+        if isinstance(e, bool) or not isinstance(e, (int, float, np.floating, np.integer)) or not 0 <= e <= 1:
+            raise ValueError(f"epsilon must be in [0, 1] (a number or a pair (start, end)), got {epsilon!r}")
+    if not 0 < exploration_fraction <= 1:
+        raise ValueError(f"exploration_fraction must be in (0, 1], got {exploration_fraction}")
+    start, end = map(float, pair)
+    progress = np.minimum(np.arange(n) / max(1.0, exploration_fraction * n), 1.0)
+    return start + (end - start) * progress
+
+
+def _check_discrete_env(env) -> None:
+    if not isinstance(env, gym.Env):
+        raise TypeError(f"env must be a gymnasium.Env (e.g. gym.make('Taxi-v4')), got {type(env).__name__}")
+    if not isinstance(env.observation_space, gym.spaces.Discrete):
+        raise TypeError(f"tabular methods need a Discrete observation_space (one row of the Q-table per state), got "
+                        f"{env.observation_space}; for Box observations use genrl_lib.dqn.DQN")
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise TypeError(f"tabular methods need a Discrete action_space, got {env.action_space}")
+
+
+def _run_episodes(sim, method: str, n_episodes: int, alpha: float, gamma: float, epsilons: np.ndarray,
+                  seed: int, q_init: float, snapshot_episodes, progress_bar: bool):
+    """THE episode loop of all three methods. Only the line that builds the target differs:
+
+    * Q-learning (off-policy TD):  ``Q(s,a) += α [r + γ max_a' Q(s',a') − Q(s,a)]``  after every step;
+    * SARSA (on-policy TD):        ``Q(s,a) += α [r + γ Q(s',a') − Q(s,a)]``, ``a'`` the action taken next;
+    * Monte Carlo (constant α):    ``Q(s,a) += α [G_t − Q(s,a)]`` for every visit, at the end of the episode.
+
+    A terminal ``s'`` contributes no bootstrap term; a time-limit truncation does (the future exists).
+    """
+    from genrl_lib.progress import progress_bar as _bar
+
+    S, A = sim.n_states, sim.n_actions
+    Q = [[float(q_init)] * A for _ in range(S)]  # lists of floats: ~10x faster than ndarray scalar indexing
+    agent_rng = np.random.default_rng([seed, 1])   # the agent's coin flips, independent of the env's stream
+    buf, k = [], 0
+    returns, lengths = np.zeros(n_episodes), np.zeros(n_episodes, dtype=np.int64)
+    snap_at = {int(e): i for i, e in enumerate(snapshot_episodes or ())}
+    snaps = np.zeros((len(snap_at), S, A))
+    td, sarsa = method != "monte_carlo", method == "sarsa"
+    sim_seed = seed
+    with _bar(total=n_episodes, desc=method, enabled=progress_bar, unit="ep", miniters=max(1, n_episodes // 100)) as bar:
+        for ep in range(n_episodes):
+            eps = float(epsilons[ep])
+            s = sim.reset(seed=sim_seed)
+            sim_seed = None                            # seed once, then continue the stream
+            ret, t, done, episode = 0.0, 0, False, []
+
+            def act(state):                            # ε-greedy on the current table (ties: lowest action)
+                nonlocal buf, k
+                if k + 2 > len(buf):
+                    buf, k = agent_rng.random(8192).tolist(), 0
+                u, v = buf[k], buf[k + 1]
+                k += 2
+                if u < eps:
+                    return int(v * A)
+                row = Q[state]
+                return row.index(max(row))
+
+            a = act(s)
+            while not done:
+                s2, r, terminated, truncated = sim.step(a)
+                ret += r
+                t += 1
+                done = terminated or truncated
+                if td:
+                    a2 = act(s2) if sarsa and not terminated else None     # SARSA: a' chosen before the update
+                    if terminated:
+                        target = r                                         # no future after a terminal state
+                    elif sarsa:
+                        target = r + gamma * Q[s2][a2]                     # Q(s', a') of the action taken next
+                    else:
+                        target = r + gamma * max(Q[s2])                    # max_a' Q(s', a')
+                    Q[s][a] += alpha * (target - Q[s][a])                  # Q <- Q + α δ
+                    if not sarsa and not done:
+                        a2 = act(s2)                                       # choose after the update
+                else:
+                    episode.append((s, a, r))
+                    a2 = act(s2) if not done else None
+                s, a = s2, a2
+            if not td:  # G_t = r_{t+1} + γ G_{t+1}, backwards; a truncated episode's tail is simply cut
+                G = 0.0
+                for s_, a_, r_ in reversed(episode):
+                    G = r_ + gamma * G
+                    Q[s_][a_] += alpha * (G - Q[s_][a_])
+            returns[ep], lengths[ep] = ret, t
+            if ep in snap_at:
+                snaps[snap_at[ep]] = Q
+            bar.update(1)
+    return np.array(Q, dtype=float), returns, lengths, snaps
+
+
+def _learn(method: str, env, n_episodes, alpha, gamma, epsilon, seed, exploration_fraction, q_init, fast,
+           snapshot_episodes, progress_bar) -> QLearningResult:
+    from genrl_lib.evaluation import check_positive_int
+    from genrl_lib.seeding import check_seed
+
+    _check_discrete_env(env)
+    n_episodes = check_positive_int(n_episodes, "n_episodes")
+    alpha, gamma, seed = check_alpha(alpha), check_gamma(gamma), check_seed(seed)
+    epsilons = epsilon_schedule(epsilon, n_episodes, exploration_fraction)
+    snapshot_episodes = [] if snapshot_episodes is None else [int(e) for e in snapshot_episodes]
+    if any(not 0 <= e < n_episodes for e in snapshot_episodes):
+        raise ValueError(f"snapshot_episodes must be episode indices in [0, {n_episodes}), got {snapshot_episodes}")
+    sim = TabularSimulator(env) if fast else _GymSimulator(env)
+    q, rets, lens, snaps = _run_episodes(sim, method, n_episodes, alpha, gamma, epsilons, seed, q_init,
+                                         snapshot_episodes, progress_bar)
+    env_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+    config = {"env_id": env_id, "n_episodes": n_episodes, "alpha": alpha, "gamma": gamma,
+              "epsilon": list(map(float, np.atleast_1d(epsilon))), "exploration_fraction": float(exploration_fraction),
+              "seed": seed, "q_init": float(q_init), "fast": bool(fast)}
+    return QLearningResult(q_table=q, episode_returns=rets, episode_lengths=lens, epsilons=epsilons, method=method,
+                           config=config, snapshots=snaps)
+
+
+_LEARN_DOC = """
+    Args:
+        env: a gymnasium env with ``Discrete`` observation and action spaces (e.g. ``gym.make("Taxi-v4")``).
+        n_episodes: number of training episodes.
+        alpha: step size in ``(0, 1]``.
+        gamma: discount factor in ``[0, 1]``.
+        epsilon: ε-greedy exploration, a constant or ``(start, end)`` decayed linearly per episode over the
+            first ``exploration_fraction`` of the episodes (see :func:`epsilon_schedule`).
+        seed: seeds the env's stream (first reset) and the agent's ε-greedy draws: same seed, same table.
+        exploration_fraction: see ``epsilon``.
+        q_init: initial value of every entry.
+        fast: sample transitions with :class:`TabularSimulator` (same dynamics, start distribution, time
+            limit and random stream as ``env.step``, needs the model ``P``); ``False`` steps through ``env.step``.
+        snapshot_episodes: episode indices after which to keep a copy of the table (``result.snapshots``).
+        progress_bar: show a tqdm bar over episodes.
+
+    Returns:
+        :class:`QLearningResult` with ``q_table (S, A)`` and ``episode_returns (n_episodes,)``.
+
+    Raises:
+        TypeError: a non-Discrete observation or action space.
+        ValueError: ``alpha`` outside (0, 1], ``gamma`` outside [0, 1], ``epsilon`` outside [0, 1].
+"""
+
+
+def q_learning(env: gym.Env, n_episodes: int = 5000, *, alpha: float = 0.5, gamma: float = 1.0,
+               epsilon=(1.0, 0.05), seed: int = 0, exploration_fraction: float = 0.5, q_init: float = 0.0,
+               fast: bool = True, snapshot_episodes=None, progress_bar: bool = True) -> QLearningResult:
+    return _learn("q_learning", env, n_episodes, alpha, gamma, epsilon, seed, exploration_fraction, q_init, fast,
+                  snapshot_episodes, progress_bar)
+
+
+def sarsa(env: gym.Env, n_episodes: int = 5000, *, alpha: float = 0.5, gamma: float = 1.0,
+          epsilon=(1.0, 0.05), seed: int = 0, exploration_fraction: float = 0.5, q_init: float = 0.0,
+          fast: bool = True, snapshot_episodes=None, progress_bar: bool = True) -> QLearningResult:
+    return _learn("sarsa", env, n_episodes, alpha, gamma, epsilon, seed, exploration_fraction, q_init, fast,
+                  snapshot_episodes, progress_bar)
+
+
+def monte_carlo_control(env: gym.Env, n_episodes: int = 5000, *, alpha: float = 0.1, gamma: float = 1.0,
+                        epsilon=(1.0, 0.05), seed: int = 0, exploration_fraction: float = 0.5, q_init: float = 0.0,
+                        fast: bool = True, snapshot_episodes=None, progress_bar: bool = True) -> QLearningResult:
+    return _learn("monte_carlo", env, n_episodes, alpha, gamma, epsilon, seed, exploration_fraction, q_init, fast,
+                  snapshot_episodes, progress_bar)
+
+
+q_learning.__doc__ = ("Tabular Q-learning: ``Q(s,a) <- Q(s,a) + α [r + γ max_a' Q(s',a') − Q(s,a)]`` after each step."
+                      + _LEARN_DOC)
+sarsa.__doc__ = ("SARSA, on-policy TD control: ``Q(s,a) <- Q(s,a) + α [r + γ Q(s',a') − Q(s,a)]``, with ``a'`` the "
+                 "ε-greedy action actually taken next." + _LEARN_DOC)
+monte_carlo_control.__doc__ = ("Constant-α every-visit Monte Carlo control: after each episode, "
+                               "``Q(s_t,a_t) <- Q(s_t,a_t) + α [G_t − Q(s_t,a_t)]`` with the sampled return ``G_t``."
+                               + _LEARN_DOC)
+
+
+def save_q_table(path, q_table: np.ndarray, meta: dict | None = None):
+    """Save an ``(S, A)`` Q-table (and JSON-able ``meta``) to a pickle-free ``.npz``, atomically. Returns the path."""
+    from genrl_lib.io import save_arrays
+
+    q = np.asarray(q_table, dtype=float)
+    if q.ndim != 2:
+        raise ValueError(f"q_table must have shape (n_states, n_actions), got {q.shape}")
+    return save_arrays(path, Q_TABLE_KIND, {"q_table": q}, meta=meta)
+
+
+def load_q_table(path, n_states: int | None = None, n_actions: int | None = None) -> tuple[np.ndarray, dict]:
+    """Load what :func:`save_q_table` (or ``QLearningResult.save``) wrote: ``(q_table (S, A), meta)``.
+
+    Args:
+        n_states, n_actions: if given, the expected shape; a mismatch raises ``ValueError``.
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: not a genrl Q-table file, or the wrong shape.
+    """
+    from genrl_lib.io import load_arrays
+
+    arrays, meta = load_arrays(path, Q_TABLE_KIND)
+    q = arrays.get("q_table")
+    if q is None or q.ndim != 2:
+        raise ValueError(f"{path} holds no (n_states, n_actions) q_table array")
+    for name, want, got in (("n_states", n_states, q.shape[0]), ("n_actions", n_actions, q.shape[1])):
+        if want is not None and want != got:
+            raise ValueError(f"{path} holds a Q-table of shape {q.shape}, but {name}={want} was expected")
+    return q, meta
+
+
+__all__ += ["greedy_policy", "TabularSimulator", "QLearningResult", "check_alpha", "epsilon_schedule", "q_learning",
+            "sarsa", "monte_carlo_control", "save_q_table", "load_q_table", "METHODS"]
