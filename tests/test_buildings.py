@@ -1,0 +1,84 @@
+"""Sinergym buildings: the pure-Python checks are instant; the EnergyPlus ones simulate two days."""
+
+import os
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from genrl_lib.buildings import (PERIODS, constant_policy, discrete_setpoints, make_building_env, parse_period,
+                                 rule_based_expert, run_episode, sinergym_id)
+
+TWO_DAYS = ((1, 1), (1, 2))
+
+
+def test_ids_and_periods():
+    assert sinergym_id("5zone") == "Eplus-5zone-hot-discrete-v1"
+    assert sinergym_id("datacenter", "mixed", discrete=False) == "Eplus-datacenter_dx-mixed-continuous-v1"
+    assert parse_period("week") == (1, 1, 1991, 7, 1, 1991)
+    assert parse_period("july") == (1, 7, 1991, 31, 7, 1991)
+    assert parse_period(((2, 1), (2, 28))) == (1, 2, 1991, 28, 2, 1991)
+    assert len(PERIODS) == 15
+
+
+def test_bad_inputs_name_the_fix():
+    with pytest.raises(ValueError, match=r"building must be one of \['5zone', 'datacenter', 'warehouse'\]"):
+        sinergym_id("office")
+    with pytest.raises(ValueError, match=r"weather for 'warehouse' must be one of \['cool', 'hot', 'mixed'\]"):
+        sinergym_id("warehouse", "chicago")
+    with pytest.raises(ValueError, match="ends before it starts"):
+        parse_period(((3, 1), (2, 1)))
+    with pytest.raises(ValueError, match="impossible date"):
+        parse_period(((2, 30), (3, 1)))
+    with pytest.raises(ValueError, match="period must be one of"):
+        parse_period("fortnight")
+    with pytest.raises(ValueError, match="period must be a name"):
+        parse_period((1, 2, 3))
+
+
+@pytest.fixture(scope="module")
+def zone_env(tmp_path_factory):
+    cwd = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))  # anything Sinergym leaves behind would land here
+    env = make_building_env("5zone", "hot", period=TWO_DAYS, seed=0)
+    yield env
+    env.close()
+    os.chdir(cwd)
+
+
+def test_env_skips_dummy_step_and_reports_energy(zone_env):
+    assert isinstance(zone_env.action_space, gym.spaces.Discrete) and zone_env.action_space.n == 10
+    assert zone_env.timesteps_per_hour == 4
+    stats = run_episode(zone_env, constant_policy(8))
+    assert stats.steps == 2 * 24 * 4 - 1                    # 192 steps, minus the dummy last one
+    assert stats.energy_kwh > 0 and stats.temperatures.shape == (stats.steps,)
+    assert stats.ret < 0 and 0 <= stats.comfort_violation_hours <= 48
+
+
+def test_expert_and_action_checks(zone_env):
+    table = discrete_setpoints(zone_env)
+    assert table.shape == (10, 2) and np.allclose(table[8], [20, 23.25])
+    expert = rule_based_expert(zone_env)
+    obs, _ = zone_env.reset(seed=0)
+    assert expert(obs) == 8                                  # winter band 20-23.5 -> nearest pair (20, 23.25)
+    with pytest.raises(ValueError, match=r"action must be an int in \[0, 10\)"):
+        zone_env.step(10)
+    with pytest.raises(ValueError, match="action must be an int"):
+        zone_env.step(1.5)
+
+
+def test_close_removes_output_and_leaves_cwd_clean(tmp_path):
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        env = make_building_env("datacenter", "mixed", period=((1, 1), (1, 1)))
+        out = env.output_dir
+        assert env.timesteps_per_hour == 6                    # the registered 6 steps/hour survived the merge
+        assert env.unwrapped.model.timestep_per_episode == 24 * 6
+        assert out.exists()
+        env.close()
+        assert not out.exists()
+        assert list(Path(tmp_path).iterdir()) == []
+    finally:
+        os.chdir(cwd)
