@@ -9,7 +9,7 @@ import numpy as np
 
 from genrl_lib.seeding import check_seed
 
-__all__ = ["EvalResult", "evaluate_policy", "as_action_fn", "check_positive_int"]
+__all__ = ["EvalResult", "evaluate_policy", "as_action_fn", "as_valid_action", "check_positive_int"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,9 @@ def as_action_fn(policy, deterministic: bool = True):
                     f"or an (S,) int array; got {type(policy).__name__}")
 
 
-def _as_valid_action(action, space: gym.Space):
+def as_valid_action(action, space: gym.Space):
+    """``action`` in the form ``env.step`` expects (a Python int for Discrete, an array of ``space.shape``
+    for Box), or ``ValueError`` naming the policy's action if it is outside ``space``."""
     a = action
     if isinstance(space, gym.spaces.Discrete):
         arr = np.asarray(a)
@@ -111,7 +113,7 @@ def evaluate_policy(policy, env: gym.Env | str, n_episodes: int = 10, seed: int 
             obs, _ = env.reset(seed=None if seed is None else seed + i)
             done, ret, t = False, 0.0, 0
             while not done:
-                obs, r, terminated, truncated, _ = env.step(_as_valid_action(act(obs), env.action_space))
+                obs, r, terminated, truncated, _ = env.step(as_valid_action(act(obs), env.action_space))
                 ret += float(r)
                 t += 1
                 done = terminated or truncated or (max_steps is not None and t >= max_steps)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["atomic_path", "save_arrays", "load_arrays", "save_torch", "load_torch", "save_json", "load_json",
-           "FORMAT_VERSION"]
+           "space_to_json", "space_from_json", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _HEADER = "__genrl_header__"
@@ -146,3 +146,26 @@ def load_json(path: str | os.PathLike):
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise ValueError(f"{path} is not valid JSON ({e})") from None
+
+
+def space_to_json(space) -> dict:
+    """A ``Discrete`` or ``Box`` gymnasium space as a JSON-able dict (for file headers)."""
+    import gymnasium as gym
+
+    if isinstance(space, gym.spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, gym.spaces.Box):
+        return {"type": "Box", "low": space.low.tolist(), "high": space.high.tolist(), "dtype": str(space.dtype)}
+    raise TypeError(f"only Discrete and Box spaces can be saved, got {space}")
+
+
+def space_from_json(d: dict):
+    """Inverse of :func:`space_to_json`."""
+    import gymnasium as gym
+
+    if not isinstance(d, dict) or d.get("type") not in ("Discrete", "Box"):
+        raise ValueError(f"not a saved space: {d!r}")
+    if d["type"] == "Discrete":
+        return gym.spaces.Discrete(d["n"], start=d.get("start", 0))
+    return gym.spaces.Box(np.array(d["low"], dtype=d["dtype"]), np.array(d["high"], dtype=d["dtype"]),
+                          dtype=np.dtype(d["dtype"]))

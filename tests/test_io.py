@@ -57,3 +57,15 @@ def test_failed_save_keeps_previous_file(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(ValueError, match="not valid JSON"):
         io.load_json(tmp_path / "bad.json")
+
+
+def test_space_json_round_trip():
+    import gymnasium as gym
+
+    for space in [gym.spaces.Discrete(5, start=1), gym.spaces.Box(-np.inf, np.inf, (4,), np.float32),
+                  gym.spaces.Box(np.zeros((2, 2)), np.ones((2, 2)))]:
+        assert io.space_from_json(io.space_to_json(space)) == space
+    with pytest.raises(TypeError, match="only Discrete and Box"):
+        io.space_to_json(gym.spaces.MultiBinary(3))
+    with pytest.raises(ValueError, match="not a saved space"):
+        io.space_from_json({"type": "Dict"})
