@@ -1,0 +1,219 @@
+"""Reproduce the thesis's comparison table with one command.
+
+    python -m genrl_lib.experiments thesis-table [--quick] [--seeds N] [--out DIR] [--only COL,COL]
+
+The thesis (seed 000, last results slide) reports, after training epochs 10, 20, ..., 100, GAIL on
+5Zone, Datacenter and Warehouse (Sinergym), CartPole and Taxi (gymnasium), and HQL on Taxi. Each
+(column, seed) pair is a **cell**: it runs once, its result is written atomically to
+``DIR/cells/<column>__seed<k>.json``, and a rerun skips finished cells, so an interrupted run
+(Ctrl-C, crash) resumes without redoing work. ``DIR/config.json`` records the configuration; a
+directory holding results of a different configuration is refused rather than mixed.
+
+Outputs: ``DIR/results.json`` (every cell: per-epoch values, mean, spread, seeds, env steps, wall
+time, command line, versions), ``DIR/results.csv`` and ``DIR/table.md`` (the thesis's layout, with
+the thesis's numbers beside ours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from genrl_lib.io import load_json, save_json
+
+__all__ = ["EPOCHS", "THESIS_TABLE", "Column", "COLUMNS", "register_column", "run_table", "render_markdown",
+           "main", "versions"]
+
+EPOCHS = tuple(range(10, 101, 10))
+# The thesis's last results slide (seed 000), columns in its order, values at epochs 10..100.
+THESIS_TABLE: dict[str, tuple[float, ...]] = {
+    "gail-5zone": (-43646.9, -43625.9, -43621.8, -43647.3, -43618.7, -43595.8, -43645.1, -43627.4, -43636.5, -43601.01),
+    "gail-datacenter": (-75631.07, -75621.6, -75641.4, -75605.0, -75643.09, -75633.5, -75633.8, -75632.5, -75622.7, -75672.2),
+    "gail-warehouse": (-45995.8, -45984.0, -46006.1, -45982.3, -45966.1, -45970.1, -45976.10, -45994.6, -46000.7, -46001.9),
+    "gail-cartpole": (20.1, 28.7, 30.5, 25.2, 32.3, 19.7, 31.2, 31.2, 21.4, 28.6),
+    "gail-taxi": (-648.0, -745.4, -752.6, -767.0, -759.5, -705.0, -696.5, -731.0, -781.4, -738.2),
+    "hql-taxi": (7.88, 7.65, 7.59, 7.82, 7.68, 7.92, 8.24, 7.63, 7.85, 8.46),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the table.
+
+    Attributes:
+        name: e.g. ``"hql-taxi"``.
+        title: header in the rendered table, e.g. ``"HQL Taxi"``.
+        run: ``run(seed, quick) -> dict`` with ``"values"`` (one float per epoch in :data:`EPOCHS`)
+            and optionally ``"env_steps"`` and ``"notes"``.
+        seconds: ``(quick, full)`` expected wall seconds per seed, for the duration estimate.
+        protocol: one line on how the value is measured (printed in the table's notes).
+    """
+
+    name: str
+    title: str
+    run: Callable[[int, bool], dict]
+    seconds: tuple[float, float]
+    protocol: str
+
+
+COLUMNS: dict[str, Column] = {}
+
+
+def register_column(column: Column) -> Column:
+    """Add a column to :data:`COLUMNS` (modules register their experiments on import)."""
+    COLUMNS[column.name] = column
+    return column
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages the results depend on."""
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("genrl_lib", "numpy", "torch", "gymnasium", "sinergym", "pyenergyplus-lbnl"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def _check_args(columns, seeds) -> list[str]:
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds <= 0:
+        raise ValueError(f"seeds must be a positive int, got {seeds!r}")
+    names = list(COLUMNS) if columns is None else list(columns)
+    unknown = [c for c in names if c not in COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown experiment column(s) {unknown}; valid: {sorted(COLUMNS)}")
+    if not names:
+        raise ValueError("no columns selected")
+    return names
+
+
+def _cell_path(out: Path, name: str, seed: int) -> Path:
+    return out / "cells" / f"{name}__seed{seed}.json"
+
+
+def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress: bool = True,
+              command: str | None = None) -> dict:
+    """Run (or resume) every (column, seed) cell and write the aggregated outputs into ``out``.
+
+    Args:
+        out: output directory (created if needed).
+        seeds: number of seeds (0..seeds-1).
+        quick: the reduced protocol (minutes, for CI and the book).
+        columns: names from :data:`COLUMNS`; default all registered.
+
+    Returns:
+        The ``results.json`` content.
+
+    Raises:
+        ValueError: unknown column, ``seeds <= 0``, or ``out`` holds results of another configuration.
+    """
+    from genrl_lib.progress import progress_bar
+
+    names = _check_args(columns, seeds)
+    out = Path(out)
+    config = {"quick": bool(quick), "seeds": int(seeds), "columns": names, "epochs": list(EPOCHS)}
+    cfg_path = out / "config.json"
+    if cfg_path.exists():
+        old = load_json(cfg_path)
+        if old != config:
+            raise ValueError(f"{out} holds results of a different configuration ({old}); to resume it, rerun with "
+                             f"those options; to start fresh, pick another --out or delete {out}")
+    else:
+        save_json(cfg_path, config)
+    todo = [(n, s) for n in names for s in range(seeds) if not _cell_path(out, n, s).exists()]
+    est = sum(COLUMNS[n].seconds[0 if quick else 1] for n, _ in todo)
+    if progress:
+        print(f"{len(todo)} of {len(names) * seeds} cells to run; expected duration about {est / 60:.1f} min "
+              f"({'quick' if quick else 'full'} protocol)", flush=True)
+    with progress_bar(len(todo), "thesis table", enabled=progress, unit="cell") as bar:
+        for name, seed in todo:
+            t0 = time.perf_counter()
+            res = dict(COLUMNS[name].run(seed, quick))
+            values = [float(v) for v in res.get("values", [])]
+            if len(values) != len(EPOCHS):
+                raise RuntimeError(f"column {name!r} returned {len(values)} values, expected one per epoch {EPOCHS}")
+            res.update(values=values, seed=seed, wall_seconds=time.perf_counter() - t0)
+            save_json(_cell_path(out, name, seed), res)   # atomic: a crash never leaves half a cell
+            bar.update(1)
+    results = _aggregate(out, names, seeds, config, command or " ".join(sys.argv))
+    save_json(out / "results.json", results)
+    _write_csv(out / "results.csv", results)
+    (out / "table.md").write_text(render_markdown(results), encoding="utf-8")
+    return results
+
+
+def _aggregate(out: Path, names, seeds, config, command) -> dict:
+    cols = {}
+    for n in names:
+        cells = [load_json(_cell_path(out, n, s)) for s in range(seeds)]
+        v = np.array([c["values"] for c in cells])                       # (seeds, epochs)
+        cols[n] = {"title": COLUMNS[n].title, "protocol": COLUMNS[n].protocol,
+                   "mean": v.mean(0).tolist(), "std": v.std(0).tolist(), "per_seed": v.tolist(),
+                   "env_steps": [c.get("env_steps") for c in cells],
+                   "wall_seconds": [c["wall_seconds"] for c in cells],
+                   "notes": cells[0].get("notes", ""), "thesis": list(THESIS_TABLE.get(n, ()))}
+    return {"command": command, "config": config, "epochs": list(EPOCHS), "versions": versions(), "columns": cols}
+
+
+def _write_csv(path: Path, results: dict) -> None:
+    lines = ["column,epoch,mean,std,n_seeds,thesis"]
+    for n, c in results["columns"].items():
+        for i, e in enumerate(results["epochs"]):
+            th = c["thesis"][i] if c["thesis"] else ""
+            lines.append(f"{n},{e},{c['mean'][i]:.6g},{c['std'][i]:.6g},{len(c['per_seed'])},{th}")
+    from genrl_lib.io import atomic_path
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def render_markdown(results: dict) -> str:
+    """The table in the thesis's layout: one row per epoch, per column ``ours (mean ± std)`` and ``thesis``."""
+    cols = results["columns"]
+    head = "| Epoch | " + " | ".join(f"{c['title']} (ours) | {c['title']} (thesis)" for c in cols.values()) + " |"
+    sep = "|---|" + "---|---|" * len(cols)
+    rows = []
+    for i, e in enumerate(results["epochs"]):
+        cells = []
+        for c in cols.values():
+            digits = 2 if abs(c["mean"][i]) < 100 else 1
+            cells.append(f"{c['mean'][i]:.{digits}f} ± {c['std'][i]:.{digits}f}")
+            cells.append(f"{c['thesis'][i]:g}" if c["thesis"] else "")
+        rows.append(f"| {e} | " + " | ".join(cells) + " |")
+    n = len(next(iter(cols.values()))["per_seed"])
+    notes = [f"- {c['title']}: {c['protocol']}" for c in cols.values()]
+    return "\n".join([head, sep, *rows, "", f"Ours: mean ± standard deviation over {n} seed(s).", *notes]) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m genrl_lib.experiments", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("thesis-table", help="run (or resume) the thesis's comparison table")
+    t.add_argument("--quick", action="store_true", help="reduced protocol that runs in minutes")
+    t.add_argument("--seeds", type=int, default=3, help="number of seeds (default 3)")
+    t.add_argument("--out", default="thesis_results", help="output directory (default ./thesis_results)")
+    t.add_argument("--only", default=None, help=f"comma-separated columns; valid: {', '.join(sorted(COLUMNS))}")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = ap.parse_args(argv)
+    only = None if args.only is None else [c.strip() for c in args.only.split(",") if c.strip()]
+    try:
+        res = run_table(args.out, seeds=args.seeds, quick=args.quick, columns=only, progress=not args.no_progress,
+                        command="python -m genrl_lib.experiments " + " ".join(argv if argv is not None else sys.argv[1:]))
+    except ValueError as e:
+        ap.error(str(e))
+    print(render_markdown(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
