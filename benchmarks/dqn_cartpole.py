@@ -1,0 +1,123 @@
+#!/usr/bin/env python
+"""Our DQN against stable-baselines3's DQN on CartPole-v1, same budget, side by side in one run.
+
+    OMP_NUM_THREADS=1 python benchmarks/dqn_cartpole.py --seeds 5 --out _build/benchmarks/dqn_cartpole
+
+Per seed and agent: training wall time for ``--steps`` environment steps (default 50,000) and the mean
+return of 20 deterministic evaluation episodes (``genrl_lib.evaluate_policy``, evaluation seeds
+``1000 * (seed + 1) + i``, never used in training). Ours uses ``genrl_lib.dqn.Config()`` defaults; SB3 uses
+the rl-baselines3-zoo CartPole-v1 hyperparameters. Both run with one torch thread, one after the other,
+in the same process. Writes ``DIR/result.json`` (per-seed figures, learning curves, ratios, command,
+versions) and ``DIR/dqn_seed<k>.pt`` (loadable with ``genrl_lib.dqn.DQN.load``).
+Goal (issue 4): >= 475 on 5 of 5 seeds within 50k steps, wall time <= 0.5x SB3's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+import genrl_lib
+from genrl_lib.dqn import DQN, Config
+from genrl_lib.evaluation import evaluate_policy
+from genrl_lib.io import save_json
+
+GOAL_RETURN, GOAL_RATIO = 475.0, 0.5
+# rl-baselines3-zoo, hyperparams/dqn.yml, CartPole-v1 ("Almost Tuned"), n_timesteps 5e4
+SB3_ZOO = dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1000, gamma=0.99,
+               target_update_interval=10, train_freq=256, gradient_steps=128, exploration_fraction=0.16,
+               exploration_final_eps=0.04, policy_kwargs=dict(net_arch=[256, 256]))
+
+
+def run_ours(seed: int, steps: int, out: Path) -> dict:
+    agent = DQN(gym.make("CartPole-v1"), seed=seed)
+    agent.learn(steps, progress_bar=False)
+    ev = evaluate_policy(agent, gym.make("CartPole-v1"), n_episodes=20, seed=1000 * (seed + 1))
+    agent.save(out / f"dqn_seed{seed}.pt")
+    return {"seed": seed, "train_seconds": agent.train_seconds, "eval_mean": ev.mean, "eval_std": ev.std,
+            "episode_returns": list(map(float, agent.episode_returns)),
+            "episode_end_steps": list(map(int, agent.episode_end_steps))}
+
+
+def run_sb3(seed: int, steps: int) -> dict:
+    from stable_baselines3 import DQN as SB3DQN
+    from stable_baselines3.common.monitor import Monitor
+
+    env = Monitor(gym.make("CartPole-v1"))
+    model = SB3DQN("MlpPolicy", env, seed=seed, device="cpu", verbose=0, **SB3_ZOO)
+    t0 = time.perf_counter()
+    model.learn(steps)
+    secs = time.perf_counter() - t0
+    ev = evaluate_policy(model, gym.make("CartPole-v1"), n_episodes=20, seed=1000 * (seed + 1))
+    return {"seed": seed, "train_seconds": secs, "eval_mean": ev.mean, "eval_std": ev.std,
+            "episode_returns": list(map(float, env.get_episode_rewards())),
+            "episode_end_steps": list(map(int, np.cumsum(env.get_episode_lengths())))}
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1")
+    p.add_argument("--steps", type=int, default=50_000)
+    p.add_argument("--out", type=Path, default=Path("_build/benchmarks/dqn_cartpole"))
+    p.add_argument("--no-peer", action="store_true", help="skip stable-baselines3")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    ours, peer = [], []
+    for seed in range(args.seeds):
+        ours.append(run_ours(seed, args.steps, args.out))
+        line = f"seed {seed}: ours {ours[-1]['eval_mean']:6.1f} in {ours[-1]['train_seconds']:5.1f} s"
+        if not args.no_peer:
+            peer.append(run_sb3(seed, args.steps))
+            line += (f" | SB3 {peer[-1]['eval_mean']:6.1f} in {peer[-1]['train_seconds']:5.1f} s"
+                     f" | time ratio {ours[-1]['train_seconds'] / peer[-1]['train_seconds']:.2f}")
+        print(line, flush=True)
+
+    def stats(rows):
+        ev, secs = np.array([r["eval_mean"] for r in rows]), np.array([r["train_seconds"] for r in rows])
+        return {"eval_mean": float(ev.mean()), "eval_std_over_seeds": float(ev.std()), "eval_min": float(ev.min()),
+                "seeds_at_least_475": int((ev >= GOAL_RETURN).sum()), "train_seconds_mean": float(secs.mean()),
+                "train_seconds_total": float(secs.sum())}
+
+    summary = {"ours": stats(ours), "n_seeds": len(ours)}
+    print("\n| seed | ours eval | ours s |" + ("" if args.no_peer else " SB3 eval | SB3 s | ratio |"))
+    print("|---:|---:|---:|" + ("" if args.no_peer else "---:|---:|---:|"))
+    for i, o in enumerate(ours):
+        row = f"| {o['seed']} | {o['eval_mean']:.1f} | {o['train_seconds']:.1f} |"
+        if not args.no_peer:
+            q = peer[i]
+            row += f" {q['eval_mean']:.1f} | {q['train_seconds']:.1f} | {o['train_seconds'] / q['train_seconds']:.2f} |"
+        print(row)
+    s = summary["ours"]
+    print(f"\nours: {s['eval_mean']:.1f} ± {s['eval_std_over_seeds']:.1f} over {len(ours)} seeds, "
+          f"{s['seeds_at_least_475']}/{len(ours)} seeds >= {GOAL_RETURN:.0f}, {s['train_seconds_mean']:.1f} s per seed")
+    if not args.no_peer:
+        summary["sb3"] = stats(peer)
+        summary["ratio_seconds_ours_over_sb3"] = s["train_seconds_total"] / summary["sb3"]["train_seconds_total"]
+        q = summary["sb3"]
+        print(f"SB3:  {q['eval_mean']:.1f} ± {q['eval_std_over_seeds']:.1f}, {q['seeds_at_least_475']}/{len(peer)} "
+              f"seeds >= {GOAL_RETURN:.0f}, {q['train_seconds_mean']:.1f} s per seed; wall-time ratio ours/SB3 "
+              f"{summary['ratio_seconds_ours_over_sb3']:.2f} (goal <= {GOAL_RATIO})")
+    import stable_baselines3
+    result = {"benchmark": "dqn_cartpole", "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+              "steps": args.steps, "eval_episodes": 20, "ours_config": asdict(Config()),
+              "sb3_hyperparameters": SB3_ZOO, "goal": {"eval_at_least": GOAL_RETURN, "ratio_at_most": GOAL_RATIO},
+              "ours": ours, "sb3": peer, "summary": summary,
+              "versions": {"python": platform.python_version(), "genrl_lib": genrl_lib.__version__,
+                           "torch": torch.__version__, "gymnasium": gym.__version__,
+                           "stable_baselines3": stable_baselines3.__version__},
+              "machine": platform.platform(), "torch_threads": torch.get_num_threads()}
+    save_json(args.out / "result.json", result)
+    print(f"wrote {args.out / 'result.json'}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

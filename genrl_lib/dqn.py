@@ -1,0 +1,395 @@
+"""Deep Q-Network (DQN) with a replay buffer, a target network and (optionally) Double DQN.
+
+CleanRL-style: every hyperparameter lives in :class:`Config`, :meth:`DQN.learn` is one flat loop
+(act ε-greedily -> store the transition -> every ``train_freq`` steps, sample minibatches and take
+gradient steps on the TD loss -> update the target network). SB3's verbs::
+
+    agent = DQN(env, seed=0)                 # hyperparameters: DQN(env, learning_rate=1e-3, ...) or config=Config(...)
+    agent.learn(50_000, progress_bar=True)
+    action, _ = agent.predict(obs, deterministic=True)
+    agent.save("dqn_cartpole.pt"); agent = DQN.load("dqn_cartpole.pt")
+
+The loss (``Q`` the online network with weights ``θ``, ``Q⁻`` the target network with weights ``θ⁻``)::
+
+    y   = r + γ (1 − terminated) Q⁻(s', argmax_a' Q(s', a'))      (Double DQN; plain DQN: max_a' Q⁻(s', a'))
+          (with ``n_steps = n``: r -> r_1 + γ r_2 + … + γ^{n−1} r_n and γ -> γ^n, s' -> s_{t+n})
+    L(θ) = mean Huber(y − Q(s, a; θ))                               (or the squared error, ``loss="mse"``)
+
+A time-limit truncation is not a terminal state: its transition still bootstraps.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, fields
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from genrl_lib.evaluation import check_positive_int
+from genrl_lib.io import load_torch, save_torch
+from genrl_lib.nets import check_space, mlp, obs_dim, obs_to_tensor
+from genrl_lib.seeding import check_seed, set_seed
+
+__all__ = ["Config", "DQN", "ReplayBuffer", "linear_schedule"]
+
+KIND = "dqn"
+
+
+@dataclass
+class Config:
+    """DQN hyperparameters. The defaults solve CartPole-v1 (500) in 50k environment steps.
+
+    Attributes:
+        learning_rate: Adam step size at the start of training.
+        lr_end_fraction: the step size decays linearly to ``learning_rate * lr_end_fraction`` (1.0 = constant).
+        buffer_size: replay memory capacity ``N`` (transitions).
+        learning_starts: environment steps of pure ε-greedy play before the first gradient step.
+        batch_size: transitions per minibatch.
+        gamma: discount factor in ``[0, 1]``.
+        n_steps: length of the multi-step return in the target (1 = the classic one-step DQN target).
+        train_freq: environment steps between two rounds of gradient steps.
+        gradient_steps: gradient steps per round.
+        target_update_interval: environment steps between target updates ``θ⁻ <- τ θ + (1 − τ) θ⁻``.
+        tau: 1.0 = hard copy; < 1 = soft (Polyak) update.
+        exploration_fraction: fraction of ``total_timesteps`` over which ε decays linearly.
+        exploration_initial_eps: ε at the start.
+        exploration_final_eps: ε after the decay (also used by ``predict(..., deterministic=False)``).
+        hidden: sizes of the hidden layers of the Q-network ``obs -> (n_actions,)``.
+        activation: hidden activation (see :func:`genrl_lib.nets.mlp`).
+        double_dqn: pick ``a'`` with the online network, evaluate it with the target network.
+        loss: ``"huber"`` (smooth L1) or ``"mse"``.
+        max_grad_norm: gradient-norm clipping (``None``: no clipping).
+        seed: seeds torch, the replay sampling, ε-greedy and the env's first reset.
+    """
+
+    learning_rate: float = 2.5e-3
+    lr_end_fraction: float = 0.1
+    buffer_size: int = 50_000
+    learning_starts: int = 1_000
+    batch_size: int = 128
+    gamma: float = 0.99
+    n_steps: int = 1
+    train_freq: int = 8
+    gradient_steps: int = 2
+    target_update_interval: int = 500
+    tau: float = 1.0
+    exploration_fraction: float = 0.2
+    exploration_initial_eps: float = 1.0
+    exploration_final_eps: float = 0.02
+    hidden: tuple[int, ...] = (128, 128)
+    activation: str = "relu"
+    double_dqn: bool = True
+    loss: str = "huber"
+    max_grad_norm: float | None = 10.0
+    seed: int = 0
+
+    def __post_init__(self):
+        self.hidden = tuple(int(h) for h in self.hidden)
+        for name in ("buffer_size", "batch_size", "n_steps", "train_freq", "gradient_steps", "target_update_interval"):
+            setattr(self, name, check_positive_int(getattr(self, name), name))
+        if isinstance(self.learning_starts, bool) or not isinstance(self.learning_starts, (int, np.integer)) \
+                or self.learning_starts < 0:
+            raise ValueError(f"learning_starts must be a non-negative int, got {self.learning_starts!r}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if not 0 < self.lr_end_fraction <= 1:
+            raise ValueError(f"lr_end_fraction must be in (0, 1], got {self.lr_end_fraction}")
+        if not 0 <= self.gamma <= 1:
+            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+        if not 0 < self.tau <= 1:
+            raise ValueError(f"tau must be in (0, 1] (1 = hard target update), got {self.tau}")
+        if not 0 < self.exploration_fraction <= 1:
+            raise ValueError(f"exploration_fraction must be in (0, 1], got {self.exploration_fraction}")
+        for name in ("exploration_initial_eps", "exploration_final_eps"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.loss not in ("huber", "mse"):
+            raise ValueError(f"loss must be 'huber' or 'mse', got {self.loss!r}")
+        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
+            raise ValueError(f"max_grad_norm must be > 0 or None, got {self.max_grad_norm}")
+        self.seed = check_seed(self.seed)
+
+
+def linear_schedule(start: float, end: float, fraction: float, progress: float) -> float:
+    """Linear interpolation from ``start`` to ``end`` over the first ``fraction`` of training, then ``end``.
+
+    ``progress`` is the fraction of training done, in ``[0, 1]``.
+    """
+    if progress >= fraction:
+        return end
+    return start + (end - start) * progress / fraction
+
+
+class ReplayBuffer:
+    """Experience replay ``D``: a ring buffer of the last ``capacity`` transitions, sampled uniformly.
+
+    Stores ``obs (N, obs_dim) float32``, ``action (N,) int64``, ``reward (N,) float32`` (the n-step reward),
+    ``next_obs (N, obs_dim) float32`` and ``discount (N,) float32``: the factor of the bootstrap term,
+    ``γ^n`` or 0 when the episode terminated within those n steps.
+    """
+
+    def __init__(self, capacity: int, obs_size: int, rng: np.random.Generator):
+        self.capacity = check_positive_int(capacity, "buffer_size")
+        self.obs = np.zeros((capacity, obs_size), dtype=np.float32)
+        self.next_obs = np.zeros((capacity, obs_size), dtype=np.float32)
+        self.action = np.zeros(capacity, dtype=np.int64)
+        self.reward = np.zeros(capacity, dtype=np.float32)
+        self.discount = np.zeros(capacity, dtype=np.float32)
+        self.pos, self.size, self.rng = 0, 0, rng
+
+    def add(self, obs, action: int, reward: float, next_obs, discount: float) -> None:
+        """Store one transition, overwriting the oldest when full."""
+        i = self.pos
+        self.obs[i], self.action[i], self.reward[i] = obs, action, reward
+        self.next_obs[i], self.discount[i] = next_obs, discount
+        self.pos, self.size = (i + 1) % self.capacity, min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size: int) -> tuple[torch.Tensor, ...]:
+        """A uniform minibatch ``(obs (B, d), action (B,), reward (B,), next_obs (B, d), discount (B,))``."""
+        idx = self.rng.integers(0, self.size, size=batch_size)
+        return tuple(torch.from_numpy(x[idx]) for x in (self.obs, self.action, self.reward, self.next_obs,
+                                                         self.discount))
+
+
+class DQN:
+    """Deep Q-learning for ``Discrete`` actions (observations: ``Box`` flattened, or ``Discrete`` one-hot).
+
+    Args:
+        env: a gymnasium env (or a registered id such as ``"CartPole-v1"``). ``None`` only inside :meth:`load`.
+        config: a :class:`Config`; or give hyperparameters as keywords, ``DQN(env, learning_rate=1e-3)``.
+
+    Attributes:
+        q_net, target_net: ``obs (B, obs_dim) -> Q-values (B, n_actions)``.
+        episode_returns, episode_end_steps: ``(n_episodes,)`` training-episode returns and the env step at which
+            each ended (for learning curves over environment steps).
+        num_timesteps: environment steps taken by :meth:`learn` so far; ``train_seconds``: wall time of learn.
+
+    Raises:
+        TypeError: the action space is not ``Discrete`` (e.g. ``Box``: use a policy-gradient method), or the
+            observation space is neither ``Box`` nor ``Discrete``.
+    """
+
+    def __init__(self, env: gym.Env | str | None, config: Config | None = None, **hyperparameters):
+        if config is not None and hyperparameters:
+            raise TypeError("pass either config=Config(...) or keyword hyperparameters, not both")
+        if config is None:
+            names = {f.name for f in fields(Config)}
+            unknown = sorted(set(hyperparameters) - names)
+            if unknown:
+                raise TypeError(f"unknown DQN hyperparameter(s) {unknown}; valid names: {sorted(names)}")
+            config = Config(**hyperparameters)
+        elif not isinstance(config, Config):
+            raise TypeError(f"config must be a genrl_lib.dqn.Config, got {type(config).__name__}")
+        self.config = config
+        if isinstance(env, str):
+            from genrl_lib.envs import make
+            env = make(env)
+        self.env = env
+        if env is not None:
+            self._set_spaces(env.observation_space, env.action_space)
+        self.num_timesteps, self.train_seconds = 0, 0.0
+        self.episode_returns: list[float] = []
+        self.episode_end_steps: list[int] = []
+
+    def _set_spaces(self, observation_space: gym.Space, action_space: gym.Space) -> None:
+        if isinstance(action_space, gym.spaces.Box):
+            raise TypeError(f"DQN needs a Discrete action_space (one Q-value per action), got {action_space}; "
+                            "for continuous actions use a policy-gradient method (e.g. genrl_lib's PPO)")
+        check_space(action_space, "action_space", (gym.spaces.Discrete,))
+        check_space(observation_space, "observation_space", (gym.spaces.Box, gym.spaces.Discrete))
+        self.observation_space, self.action_space = observation_space, action_space
+        self.n_actions = int(action_space.n)
+        torch.manual_seed(self.config.seed)
+        c = self.config
+        self.q_net = mlp(obs_dim(observation_space), self.n_actions, c.hidden, c.activation)
+        self.target_net = mlp(obs_dim(observation_space), self.n_actions, c.hidden, c.activation)
+        self.target_net.load_state_dict(self.q_net.state_dict())
+        self.target_net.requires_grad_(False)
+
+    # ---------------------------------------------------------------- acting
+    def _encode(self, obs) -> np.ndarray:
+        return obs_to_tensor(obs, self.observation_space).numpy()[0]
+
+    def predict(self, obs, deterministic: bool = True, state=None, episode_start=None):
+        """Greedy (or ε-greedy with ``exploration_final_eps``) action(s), SB3-style.
+
+        Args:
+            obs: one observation (shape ``observation_space.shape``) or a batch ``(B, ...)``.
+
+        Returns:
+            ``(action, None)``: an ``int`` for one observation, an ``(B,)`` int64 array for a batch.
+        """
+        x = obs_to_tensor(obs, self.observation_space)
+        with torch.no_grad():
+            actions = self.q_net(x).argmax(dim=1).numpy()
+        if not deterministic:
+            rng = np.random.default_rng()
+            explore = rng.random(len(actions)) < self.config.exploration_final_eps
+            actions = np.where(explore, rng.integers(0, self.n_actions, len(actions)), actions)
+        single = x.shape[0] == 1 and np.asarray(obs).shape == tuple(self.observation_space.shape or ())
+        return (int(actions[0]), None) if single else (actions.astype(np.int64), None)
+
+    # ---------------------------------------------------------------- learning
+    def learn(self, total_timesteps: int, progress_bar: bool = True) -> "DQN":
+        """Train for ``total_timesteps`` environment steps (one call; a second call continues training).
+
+        Uses one torch thread while it runs (small networks train fastest that way on few cores).
+        Returns ``self``.
+        """
+        from genrl_lib.progress import progress_bar as _bar
+
+        total = check_positive_int(total_timesteps, "total_timesteps")
+        if self.env is None:
+            raise ValueError("this DQN has no env (it was loaded without one): DQN.load(path, env=env) to train")
+        c, env = self.config, self.env
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        first_call = self.num_timesteps == 0
+        if first_call:
+            set_seed(c.seed)
+            self._rng = np.random.default_rng([c.seed, 2])
+            self.buffer = ReplayBuffer(c.buffer_size, obs_dim(self.observation_space), self._rng)
+            self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=c.learning_rate, foreach=True)
+            env.action_space.seed(c.seed)
+        loss_fn = nn.functional.smooth_l1_loss if c.loss == "huber" else nn.functional.mse_loss
+        t0 = time.perf_counter()
+        obs, _ = env.reset(seed=c.seed if first_call else None)
+        x = self._encode(obs)
+        ep_return, pending = 0.0, []
+        start, every = self.num_timesteps, max(1, total // 100)
+        try:
+            with _bar(total=total, desc="DQN", enabled=progress_bar, unit="step") as bar:
+                for step in range(total):
+                    progress = step / total
+                    eps = linear_schedule(c.exploration_initial_eps, c.exploration_final_eps, c.exploration_fraction,
+                                          progress)
+                    # act ε-greedily: random with probability ε, else argmax_a Q(s, a; θ)
+                    if self._rng.random() < eps:
+                        action = int(self._rng.integers(self.n_actions))
+                    else:
+                        with torch.no_grad():
+                            action = int(self.q_net(torch.from_numpy(x)[None]).argmax())
+                    obs2, reward, terminated, truncated, _ = env.step(action)
+                    x2 = self._encode(obs2)
+                    pending.append((x, action, float(reward)))
+                    if len(pending) == c.n_steps or terminated or truncated:
+                        self._store(pending, x2, terminated, flush=terminated or truncated)
+                    ep_return += float(reward)
+                    self.num_timesteps += 1
+                    if terminated or truncated:
+                        self.episode_returns.append(ep_return)
+                        self.episode_end_steps.append(self.num_timesteps)
+                        if progress_bar and len(self.episode_returns) % 10 == 0:
+                            bar.set_postfix(mean_return_10=f"{np.mean(self.episode_returns[-10:]):.1f}", eps=f"{eps:.2f}")
+                        obs2, _ = env.reset()
+                        x2, ep_return = self._encode(obs2), 0.0
+                    x = x2
+                    if self.num_timesteps > c.learning_starts and step % c.train_freq == 0:
+                        lr = c.learning_rate * linear_schedule(1.0, c.lr_end_fraction, 1.0, progress)
+                        for group in self.optimizer.param_groups:
+                            group["lr"] = lr
+                        for _ in range(c.gradient_steps):
+                            self._gradient_step(loss_fn)
+                    if self.num_timesteps % c.target_update_interval == 0:   # θ⁻ <- τ θ + (1 − τ) θ⁻
+                        self._update_target()
+                    if (step + 1) % every == 0 or step + 1 == total:
+                        bar.update(self.num_timesteps - start - bar.n)
+        finally:
+            torch.set_num_threads(threads)
+            self.train_seconds += time.perf_counter() - t0
+        return self
+
+    def _store(self, pending: list, x_next: np.ndarray, terminated: bool, flush: bool) -> None:
+        """Store (s_t, a_t, r_{t+1} + γ r_{t+2} + …, s_{t+k}, γ^k (1 − terminated)) in D, oldest pending first."""
+        gamma = self.config.gamma
+        while pending:
+            ret = 0.0
+            for k, (_, _, r) in enumerate(pending):
+                ret += gamma ** k * r
+            x0, a0, _ = pending.pop(0)
+            self.buffer.add(x0, a0, ret, x_next, 0.0 if terminated else gamma ** (len(pending) + 1))
+            if not flush:
+                return
+
+    def _gradient_step(self, loss_fn) -> float:
+        c = self.config
+        s, a, r, s2, discount = self.buffer.sample(c.batch_size)
+        with torch.no_grad():
+            q_next_target = self.target_net(s2)
+            if c.double_dqn:   # a* = argmax_a' Q(s', a'; θ), evaluated by Q⁻(s', a*; θ⁻)
+                a_star = self.q_net(s2).argmax(dim=1, keepdim=True)
+                q_next = q_next_target.gather(1, a_star).squeeze(1)
+            else:              # max_a' Q⁻(s', a'; θ⁻)
+                q_next = q_next_target.max(dim=1).values
+            y = r + discount * q_next                        # y = r + γ^n (1 − terminated) Q_next
+        q_sa = self.q_net(s).gather(1, a[:, None]).squeeze(1)   # Q(s, a; θ)
+        loss = loss_fn(q_sa, y)                                  # Huber or squared TD error
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if c.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(self.q_net.parameters(), c.max_grad_norm)
+        self.optimizer.step()
+        return loss.detach()
+
+    def _update_target(self) -> None:
+        tau = self.config.tau
+        if tau == 1.0:
+            self.target_net.load_state_dict(self.q_net.state_dict())
+            return
+        with torch.no_grad():
+            for p_t, p in zip(self.target_net.parameters(), self.q_net.parameters()):
+                p_t.mul_(1 - tau).add_(p, alpha=tau)
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path) -> "Path":  # noqa: F821
+        """Save weights + config + spaces (``torch.save`` of tensors and JSON, atomic). Load with :meth:`load`."""
+        meta = {"config": asdict(self.config), "n_actions": self.n_actions,
+                "observation_space": _space_to_json(self.observation_space),
+                "num_timesteps": self.num_timesteps, "train_seconds": self.train_seconds,
+                "episode_returns": list(map(float, self.episode_returns)),
+                "episode_end_steps": list(map(int, self.episode_end_steps))}
+        return save_torch(path, KIND, {"q_net": self.q_net.state_dict(), "target_net": self.target_net.state_dict()},
+                          meta=meta)
+
+    @classmethod
+    def load(cls, path, env: gym.Env | None = None) -> "DQN":
+        """Load what :meth:`save` wrote (``weights_only=True``). Pass ``env`` to continue training.
+
+        Raises:
+            FileNotFoundError: no such file. ValueError: not a genrl DQN file, or ``env`` has other spaces.
+        """
+        state, meta = load_torch(path, KIND)
+        cfg = dict(meta["config"])
+        agent = cls(None, config=Config(**cfg))
+        obs_space = _space_from_json(meta["observation_space"])
+        act_space = gym.spaces.Discrete(int(meta["n_actions"]))
+        if env is not None and (obs_dim(env.observation_space) != obs_dim(obs_space)
+                                or getattr(env.action_space, "n", None) != act_space.n):
+            raise ValueError(f"{path} was trained on observation space {obs_space} and {act_space} actions, "
+                             f"but env has {env.observation_space} and {env.action_space}")
+        agent._set_spaces(obs_space, act_space)
+        agent.q_net.load_state_dict(state["q_net"])
+        agent.target_net.load_state_dict(state["target_net"])
+        agent.env = env
+        agent.num_timesteps = 0  # a loaded agent restarts its schedules if trained again
+        agent.train_seconds = float(meta.get("train_seconds", 0.0))
+        agent.episode_returns = list(meta.get("episode_returns", []))
+        agent.episode_end_steps = list(meta.get("episode_end_steps", []))
+        return agent
+
+
+def _space_to_json(space: gym.Space) -> dict:
+    if isinstance(space, gym.spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    return {"type": "Box", "low": np.asarray(space.low).tolist(), "high": np.asarray(space.high).tolist(),
+            "shape": list(space.shape), "dtype": str(space.dtype)}
+
+
+def _space_from_json(d: dict) -> gym.Space:
+    if d["type"] == "Discrete":
+        return gym.spaces.Discrete(d["n"], start=d.get("start", 0))
+    return gym.spaces.Box(low=np.array(d["low"], dtype=d["dtype"]), high=np.array(d["high"], dtype=d["dtype"]),
+                          shape=tuple(d["shape"]), dtype=d["dtype"])

@@ -1,0 +1,170 @@
+"""Unit tests of genrl_lib.dqn (short runs only: learning quality is measured by benchmarks/dqn_cartpole.py)."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import genrl_lib  # noqa: F401
+from genrl_lib.dqn import DQN, Config, ReplayBuffer, linear_schedule
+from genrl_lib.io import save_torch
+
+torch.set_num_threads(1)  # as the Makefile does (OMP_NUM_THREADS=1): tiny ops are slower with more threads
+
+
+def small(**kw):
+    return dict(hidden=(16,), learning_starts=50, train_freq=4, gradient_steps=1, batch_size=16,
+                buffer_size=500, target_update_interval=20, **kw)
+
+
+def test_learn_predict_shapes_and_records():
+    agent = DQN(gym.make("CartPole-v1"), **small(seed=0)).learn(400, progress_bar=False)
+    obs, _ = gym.make("CartPole-v1").reset(seed=0)
+    action, state = agent.predict(obs, deterministic=True)
+    assert isinstance(action, int) and action in (0, 1) and state is None
+    batch, _ = agent.predict(np.stack([obs, obs, obs]))
+    assert batch.shape == (3,) and batch.dtype == np.int64
+    assert agent.num_timesteps == 400 and len(agent.episode_returns) == len(agent.episode_end_steps) > 0
+    assert sum(agent.episode_returns) <= 400 and agent.train_seconds > 0
+
+
+def test_seeded_runs_are_deterministic():
+    def weights(seed):
+        agent = DQN(gym.make("CartPole-v1"), **small(seed=seed)).learn(300, progress_bar=False)
+        return torch.cat([p.flatten() for p in agent.q_net.parameters()]), agent.episode_returns
+    (w1, r1), (w2, r2), (w3, _) = weights(1), weights(1), weights(2)
+    assert torch.equal(w1, w2) and r1 == r2
+    assert not torch.equal(w1, w3)
+
+
+def test_gradient_step_fits_a_fixed_target():
+    """With γ = 0 the target is r: repeated gradient steps drive Q(s, a) to the stored reward."""
+    agent = DQN(gym.make("CartPole-v1"), hidden=(32,), gamma=0.0, batch_size=8, learning_rate=1e-2, seed=0)
+    agent.learn(1, progress_bar=False)   # builds buffer and optimizer
+    buf = agent.buffer
+    buf.size, buf.pos = 0, 0
+    x = np.ones(4, dtype=np.float32)
+    buf.add(x, 1, 3.0, x, 0.0)
+    loss_fn = torch.nn.functional.smooth_l1_loss
+    for _ in range(300):
+        agent._gradient_step(loss_fn)
+    q = agent.q_net(torch.from_numpy(x)[None])[0, 1].item()
+    assert abs(q - 3.0) < 0.05
+
+
+def test_terminal_transitions_do_not_bootstrap():
+    """terminated -> stored discount 0 -> y = r whatever the target network says."""
+    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), gamma=0.99, batch_size=4, learning_rate=1e-2, seed=0)
+    agent.learn(1, progress_bar=False)
+    with torch.no_grad():
+        for p in agent.target_net.parameters():
+            p.fill_(5.0)   # a huge bootstrap value if it were used
+    buf = agent.buffer
+    buf.size, buf.pos = 0, 0
+    x = np.zeros(4, dtype=np.float32)
+    agent._store([(x, 0, 1.0)], x, terminated=True, flush=True)
+    assert buf.size == 1 and buf.discount[0] == 0.0
+    for _ in range(300):
+        agent._gradient_step(torch.nn.functional.mse_loss)
+    assert abs(agent.q_net(torch.from_numpy(x)[None])[0, 0].item() - 1.0) < 0.05
+
+
+@pytest.mark.parametrize("terminated", [False, True])
+def test_n_step_transitions(terminated):
+    """n = 3: r_1 + γ r_2 + γ² r_3 with bootstrap factor γ³; at the episode end the tail is flushed."""
+    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), gamma=0.5, n_steps=3, seed=0)
+    agent.learn(1, progress_bar=False)
+    buf = agent.buffer
+    buf.size, buf.pos = 0, 0
+    xs = [np.full(4, i, dtype=np.float32) for i in range(4)]
+    pending = [(xs[0], 0, 1.0), (xs[1], 1, 2.0), (xs[2], 0, 4.0)]
+    agent._store(pending, xs[3], terminated=False, flush=False)        # a full window: one transition
+    assert buf.size == 1 and len(pending) == 2
+    assert np.isclose(buf.reward[0], 1 + 0.5 * 2 + 0.25 * 4) and np.isclose(buf.discount[0], 0.125)
+    agent._store(pending, xs[3], terminated=terminated, flush=True)     # episode over: flush the rest
+    assert buf.size == 3 and not pending
+    np.testing.assert_allclose(buf.reward[1:3], [2 + 0.5 * 4, 4])
+    np.testing.assert_allclose(buf.discount[1:3], [0, 0] if terminated else [0.25, 0.5])
+    np.testing.assert_array_equal(buf.next_obs[:3], np.stack([xs[3]] * 3))
+
+
+def test_soft_target_update():
+    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), tau=0.5, seed=0)
+    with torch.no_grad():
+        for p in agent.q_net.parameters():
+            p.fill_(2.0)
+        for p in agent.target_net.parameters():
+            p.fill_(0.0)
+    agent._update_target()
+    assert all(torch.allclose(p, torch.full_like(p, 1.0)) for p in agent.target_net.parameters())
+
+
+def test_replay_buffer_ring_and_sample():
+    buf = ReplayBuffer(3, 2, np.random.default_rng(0))
+    for i in range(5):
+        buf.add(np.full(2, i), i % 2, float(i), np.full(2, i + 1), 0.0 if i == 4 else 0.99)
+    assert buf.size == 3 and sorted(buf.reward.tolist()) == [2.0, 3.0, 4.0]
+    s, a, r, s2, disc = buf.sample(10)
+    assert s.shape == (10, 2) and a.dtype == torch.int64 and r.shape == (10,) and disc.shape == (10,)
+    assert set(r.tolist()) <= {2.0, 3.0, 4.0}
+
+
+def test_linear_schedule():
+    assert linear_schedule(1.0, 0.1, 0.5, 0.0) == 1.0
+    assert np.isclose(linear_schedule(1.0, 0.1, 0.5, 0.25), 0.55)
+    assert linear_schedule(1.0, 0.1, 0.5, 0.9) == 0.1
+
+
+def test_save_load_roundtrip(tmp_path):
+    env = gym.make("CartPole-v1")
+    agent = DQN(env, **small(seed=3)).learn(200, progress_bar=False)
+    path = agent.save(tmp_path / "dqn.pt")
+    loaded = DQN.load(path)
+    obs = np.random.default_rng(0).normal(size=(20, 4)).astype(np.float32)
+    np.testing.assert_array_equal(agent.predict(obs)[0], loaded.predict(obs)[0])
+    assert loaded.config == agent.config and loaded.episode_returns == agent.episode_returns
+    DQN.load(path, env=env).learn(50, progress_bar=False)   # can continue training with an env
+
+
+def test_discrete_observations_are_one_hot():
+    agent = DQN(gym.make("FrozenLake-v1"), **small(seed=0)).learn(200, progress_bar=False)
+    assert agent.q_net[0].in_features == 16
+    assert agent.predict(5)[0] in range(4)
+
+
+def test_bad_input(tmp_path):
+    with pytest.raises(TypeError, match="Discrete action_space"):
+        DQN(gym.make("Pendulum-v1"))
+    with pytest.raises(TypeError, match="unknown DQN hyperparameter"):
+        DQN(gym.make("CartPole-v1"), learning_rat=1e-3)
+    with pytest.raises(TypeError, match="either config"):
+        DQN(gym.make("CartPole-v1"), config=Config(), seed=1)
+    with pytest.raises(ValueError, match="gamma"):
+        Config(gamma=1.5)
+    with pytest.raises(ValueError, match="tau"):
+        Config(tau=0.0)
+    with pytest.raises(ValueError, match="batch_size"):
+        Config(batch_size=0)
+    with pytest.raises(ValueError, match="n_steps"):
+        Config(n_steps=0)
+    with pytest.raises(ValueError, match="loss"):
+        Config(loss="l1")
+    with pytest.raises(ValueError, match="total_timesteps"):
+        DQN(gym.make("CartPole-v1")).learn(0)
+    other = save_torch(tmp_path / "other.pt", "ppo", {"w": torch.zeros(2)})
+    with pytest.raises(ValueError, match="not a 'dqn'"):
+        DQN.load(other)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"q_net": torch.zeros(3)}, foreign)
+    with pytest.raises(ValueError, match="not a genrl_lib model file"):
+        DQN.load(foreign)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="corrupt"):
+        DQN.load(junk)
+    agent = DQN(gym.make("CartPole-v1"), **small(seed=0))
+    path = agent.save(tmp_path / "ok.pt")
+    with pytest.raises(ValueError, match="trained on"):
+        DQN.load(path, env=gym.make("Acrobot-v1"))
+    with pytest.raises(ValueError, match="no env"):
+        DQN.load(path).learn(10)
