@@ -1,0 +1,441 @@
+"""Policy gradients: REINFORCE (with an optional learned baseline) and an A2C-style actor-critic.
+
+Both share one code path: collect a segment of experience into an :class:`EpisodeMemory`, turn its
+rewards into discounted returns with :func:`discounted_returns`, weight the log-likelihood of each
+action by them, and step. They differ only in where a segment ends and what it bootstraps from:
+
+* REINFORCE (``n_steps=None``): a segment is a whole episode and the return is Monte Carlo,
+  ``G_t = Σ_k γ^k r_{t+k}``; the loss is the return-weighted negative log-likelihood
+  ``L(θ) = -1/T Σ_t w_t log π_θ(a_t|s_t)`` with ``w_t = G_t`` (normalized over the episode by default)
+  or ``w_t = G_t - V_φ(s_t)`` with ``baseline=True``.
+* actor-critic (``n_steps=k``): segments of at most ``k`` steps, bootstrapped from the critic,
+  ``G_t = r_t + γ r_{t+1} + ... + γ^{k'} V_φ(s_{t+k'})``, and ``w_t = G_t - V_φ(s_t)`` (the advantage).
+
+The critic ``V_φ`` is fitted by least squares on the same returns, ``(G_t - V_φ(s_t))²``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from genrl_lib.evaluation import check_positive_int
+from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
+from genrl_lib.nets import action_dim, check_space, mlp, obs_dim
+from genrl_lib.progress import progress_bar
+from genrl_lib.seeding import check_seed
+
+__all__ = ["Config", "EpisodeMemory", "discounted_returns", "PolicyGradient", "REINFORCE", "ActorCritic",
+           "gradient_estimates"]
+
+_KIND = "policy_gradient"
+
+
+def discounted_returns(rewards, gamma: float, bootstrap: float = 0.0) -> np.ndarray:
+    """Discounted returns ``G_t = r_t + γ G_{t+1}`` of a segment, with ``G_T = bootstrap``.
+
+    Args:
+        rewards: ``(T,)`` rewards of one segment (one episode for REINFORCE).
+        gamma: discount in [0, 1].
+        bootstrap: value of the state after the segment (0 if the episode terminated).
+
+    Returns:
+        ``(T,)`` float32 array of returns.
+    """
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+    r = np.asarray(rewards, dtype=np.float64).reshape(-1)
+    g, out = float(bootstrap), np.empty(len(r))
+    for t in range(len(r) - 1, -1, -1):
+        g = r[t] + gamma * g
+        out[t] = g
+    return out.astype(np.float32)
+
+
+class EpisodeMemory:
+    """What happened in a segment: states, actions, rewards (the seed-002 ``Memory``), plus how it ended.
+
+    ``push(s, a, r)`` appends one step; ``arrays()`` returns ``(states (T, obs_dim), actions (T,) or
+    (T, act_dim), rewards (T,))``; ``reset()`` empties it.
+    """
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything."""
+        self.s, self.a, self.r = [], [], []
+        self.next_state, self.terminated, self.truncated = None, False, False
+
+    def push(self, s, a, r) -> None:
+        """Append the step ``(s_t, a_t, r_{t+1})``."""
+        self.s.append(s)
+        self.a.append(a)
+        self.r.append(float(r))
+
+    def __len__(self) -> int:
+        return len(self.r)
+
+    def arrays(self):
+        """``(states (T, obs_dim) float32, actions (T,) int64 or (T, act_dim) float32, rewards (T,) float32)``."""
+        a = np.asarray(self.a)
+        return (np.asarray(self.s, dtype=np.float32), a.astype(np.int64 if a.dtype.kind in "iu" else np.float32),
+                np.asarray(self.r, dtype=np.float32))
+
+
+@dataclass
+class Config:
+    """Hyperparameters of :class:`PolicyGradient`.
+
+    Attributes:
+        gamma: discount γ.
+        learning_rate: Adam step size of the policy.  value_learning_rate: of the critic.
+        hidden: hidden layer sizes of both MLPs.  activation: their activation.
+        baseline: REINFORCE only: subtract a learned ``V_φ(s_t)`` from the returns (actor-critic always does).
+        normalize: standardize the weights ``w_t`` over each segment (seed-002's normalized returns).
+        n_steps: ``None``: whole episodes, Monte-Carlo returns (REINFORCE); ``k``: segments of at most ``k``
+            steps bootstrapped from the critic (actor-critic).
+        ent_coef: entropy bonus.
+        max_grad_norm: clip of the policy's gradient norm (0: no clipping).
+        seed: seeds the networks, the action sampling and the env's first reset.
+    """
+
+    gamma: float = 0.99
+    learning_rate: float = 1e-3
+    value_learning_rate: float = 1e-3
+    hidden: tuple[int, ...] = (64,)
+    activation: str = "relu"
+    baseline: bool = False
+    normalize: bool = True
+    n_steps: int | None = None
+    ent_coef: float = 0.0
+    max_grad_norm: float = 0.0
+    seed: int = 0
+
+    def validate(self) -> "Config":
+        """Check every field; raise ``ValueError`` naming the bad one. Returns ``self``."""
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
+        for name in ("learning_rate", "value_learning_rate"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.n_steps is not None:
+            check_positive_int(self.n_steps, "n_steps")
+        if self.ent_coef < 0 or self.max_grad_norm < 0:
+            raise ValueError("ent_coef and max_grad_norm must be >= 0")
+        self.hidden = tuple(int(h) for h in self.hidden)
+        check_seed(self.seed)
+        return self
+
+
+class PolicyGradient:
+    """REINFORCE / actor-critic on one gymnasium env with Discrete or Box actions and Box observations.
+
+    Args:
+        env: an env id or a ``gym.Env``.
+        config: a :class:`Config`; keyword ``hyperparameters`` override its fields.
+
+    Attributes:
+        policy: MLP ``(B, obs_dim) -> (B, n_actions)`` logits, or ``(B, act_dim)`` Gaussian means.
+        critic: MLP ``(B, obs_dim) -> (B, 1)`` or ``None`` (REINFORCE without baseline).
+        history: per update ``loss``, ``grad_norm``; per episode ``episode_returns``, ``episode_lengths``.
+    """
+
+    def __init__(self, env, config: Config | None = None, **hyperparameters):
+        names = {f.name for f in dataclasses.fields(Config)}
+        bad = sorted(set(hyperparameters) - names)
+        if bad:
+            raise TypeError(f"unknown hyperparameter(s) {bad}; valid ones: {sorted(names)}")
+        self.config = dataclasses.replace(config or self._default_config(), **hyperparameters).validate()
+        if isinstance(env, str):
+            env = gym.make(env)
+        if isinstance(env, gym.vector.VectorEnv) or not isinstance(env, gym.Env | type(None)):
+            raise TypeError("env must be an env id or a single gymnasium Env (policy gradients here run one env)")
+        self.env = env
+        if env is not None:
+            self._build(env.observation_space, env.action_space)
+
+    @staticmethod
+    def _default_config() -> Config:
+        return Config()
+
+    def _build(self, obs_space, act_space) -> None:
+        c = self.config
+        check_space(obs_space, "observation_space", (gym.spaces.Box,))
+        check_space(act_space, "action_space", (gym.spaces.Discrete, gym.spaces.Box))
+        self.observation_space, self.action_space = obs_space, act_space
+        self.discrete = isinstance(act_space, gym.spaces.Discrete)
+        self._obs_dim, self._act_dim = obs_dim(obs_space), action_dim(act_space)
+        torch.manual_seed(c.seed)
+        self.policy = mlp(self._obs_dim, self._act_dim, c.hidden, c.activation)
+        self.log_std = None if self.discrete else nn.Parameter(torch.zeros(self._act_dim))
+        self.uses_critic = c.baseline or c.n_steps is not None
+        self.critic = mlp(self._obs_dim, 1, c.hidden, c.activation) if self.uses_critic else None
+        pol_params = [*self.policy.parameters()] + ([] if self.discrete else [self.log_std])
+        self.optimizer = torch.optim.Adam(pol_params, lr=c.learning_rate)
+        self.value_optimizer = (torch.optim.Adam(self.critic.parameters(), lr=c.value_learning_rate)
+                                if self.critic is not None else None)
+        self._rng = np.random.default_rng(c.seed)
+        self._obs, self._seeded = None, False
+        self.memory = EpisodeMemory()
+        self.history = {"loss": [], "grad_norm": [], "episode_returns": [], "episode_lengths": []}
+
+    # ---------------------------------------------------------------- acting
+    def _numpy_policy(self):
+        """The policy's layers as NumPy views (no copy): acting then costs microseconds per step."""
+        layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) if isinstance(m, nn.Linear) else m
+                  for m in self.policy]
+        fns = {nn.ReLU: lambda x: np.maximum(x, 0.0), nn.Tanh: np.tanh}
+        if not all(isinstance(L, tuple) or type(L) in fns for L in layers):
+            return lambda x: self.policy(torch.from_numpy(x)).detach().numpy()
+
+        def forward(x):
+            for L in layers:
+                x = x @ L[0].T + L[1] if isinstance(L, tuple) else fns[type(L)](x)
+            return x
+        return forward
+
+    def _sample(self, out: np.ndarray):
+        if self.discrete:
+            p = np.exp(out - out.max())
+            cdf = np.cumsum(p)
+            return int(min(np.searchsorted(cdf, self._rng.random() * cdf[-1], side="right"), self._act_dim - 1))
+        std = np.exp(self.log_std.detach().numpy())
+        return (out + std * self._rng.standard_normal(out.shape)).astype(np.float32)
+
+    def _env_action(self, a):
+        if self.discrete:
+            return a + int(self.action_space.start)
+        return np.clip(a, self.action_space.low, self.action_space.high).reshape(self.action_space.shape)
+
+    def predict(self, obs, state=None, episode_start=None, deterministic: bool = False):
+        """SB3's ``predict`` for one observation: ``(action, None)``; deterministic takes the mode."""
+        x = np.asarray(obs, dtype=np.float32).reshape(1, self._obs_dim)
+        with torch.no_grad():
+            out = self.policy(torch.from_numpy(x)).numpy()[0]
+        a = (int(out.argmax()) if self.discrete else out) if deterministic else self._sample(out)
+        return self._env_action(a), None
+
+    # ---------------------------------------------------------------- the shared rollout / return path
+    def _collect_segment(self, forward) -> EpisodeMemory:
+        """Run the policy until the episode ends or ``n_steps`` steps, into ``self.memory``."""
+        m, limit = self.memory, self.config.n_steps
+        m.reset()
+        if self._obs is None:
+            self._obs, _ = self.env.reset(seed=None if self._seeded else self.config.seed)
+            self._seeded, self._ep_ret, self._ep_len = True, 0.0, 0
+        obs = self._obs
+        while True:
+            x = np.asarray(obs, dtype=np.float32).reshape(-1)
+            a = self._sample(forward(x[None])[0])
+            obs, r, term, trunc, _ = self.env.step(self._env_action(a))
+            m.push(x, a, r)
+            self._ep_ret += float(r)
+            self._ep_len += 1
+            if term or trunc:
+                self.history["episode_returns"].append(self._ep_ret)
+                self.history["episode_lengths"].append(self._ep_len)
+                m.next_state, m.terminated, m.truncated = np.asarray(obs, dtype=np.float32).reshape(-1), term, trunc
+                self._obs = None
+                return m
+            if limit is not None and len(m) >= limit:
+                m.next_state = np.asarray(obs, dtype=np.float32).reshape(-1)
+                self._obs = obs
+                return m
+
+    def _logp_entropy(self, states: torch.Tensor, actions: torch.Tensor):
+        out = self.policy(states)
+        if self.discrete:
+            logp_all = torch.log_softmax(out, dim=1)
+            return logp_all.gather(1, actions[:, None]).squeeze(1), -(logp_all.exp() * logp_all).sum(1)
+        dist = torch.distributions.Normal(out, self.log_std.exp())
+        return dist.log_prob(actions).sum(1), dist.entropy().sum(1)
+
+    def segment_targets(self, memory: EpisodeMemory):
+        """Returns ``G (T,)`` and weights ``w (T,)`` of a segment (both float32 tensors), the shared step.
+
+        Bootstrap: 0 after termination; ``V_φ(s_T)`` after a cut or a truncation when the critic is used
+        for bootstrapping (actor-critic); 0 for REINFORCE (Monte Carlo).
+        """
+        c = self.config
+        states, _, rewards = memory.arrays()
+        boot = 0.0
+        if c.n_steps is not None and not memory.terminated:
+            with torch.no_grad():
+                boot = float(self.critic(torch.from_numpy(memory.next_state[None]))[0, 0])
+        G = torch.from_numpy(discounted_returns(rewards, c.gamma, boot))
+        w = G
+        if self.critic is not None:
+            with torch.no_grad():
+                w = G - self.critic(torch.from_numpy(states)).squeeze(1)    # advantage G_t - V_φ(s_t)
+        if c.normalize and len(w) > 1:
+            w = (w - w.mean()) / (w.std() + 1e-8)
+        return G, w
+
+    def _update(self, memory: EpisodeMemory) -> None:
+        c = self.config
+        G, w = self.segment_targets(memory)
+        states, actions, _ = (torch.from_numpy(x) for x in memory.arrays())
+        logp, ent = self._logp_entropy(states, actions)
+        loss = -(w * logp).mean() - c.ent_coef * ent.mean()           # return-weighted negative log-likelihood
+        if not torch.isfinite(loss):
+            raise FloatingPointError("policy-gradient loss is non-finite (check rewards and learning_rate)")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        norm = (nn.utils.clip_grad_norm_(params, c.max_grad_norm) if c.max_grad_norm > 0
+                else torch.sqrt(sum((p.grad ** 2).sum() for p in params)))
+        self.optimizer.step()
+        if self.critic is not None:
+            v_loss = (G - self.critic(states).squeeze(1)).pow(2).mean()  # (G_t - V_φ(s_t))²
+            self.value_optimizer.zero_grad(set_to_none=True)
+            v_loss.backward()
+            self.value_optimizer.step()
+        self.history["loss"].append(loss.item())
+        self.history["grad_norm"].append(float(norm))
+
+    def learn(self, total_episodes: int, progress_bar: bool = True, stop_at: float | None = None,
+              window: int = 100) -> "PolicyGradient":
+        """Train for ``total_episodes`` finished episodes (stop earlier once the ``window``-episode moving
+        average of the return reaches ``stop_at``, if given). Returns ``self``."""
+        total_episodes = check_positive_int(total_episodes, "total_episodes")
+        window = check_positive_int(window, "window")
+        if self.env is None:
+            raise ValueError("this agent has no env (it was loaded without one): load(path, env=...) to train it")
+        old = torch.get_num_threads()
+        torch.set_num_threads(1)
+        h, start = self.history, len(self.history["episode_returns"])
+        try:
+            with _bar(total_episodes, progress_bar) as bar:
+                while len(h["episode_returns"]) - start < total_episodes:
+                    n_before = len(h["episode_returns"])
+                    self._update(self._collect_segment(self._numpy_policy()))
+                    if len(h["episode_returns"]) > n_before:
+                        bar.update(1)
+                        recent = h["episode_returns"][-window:]
+                        bar.set_postfix(avg=f"{np.mean(recent):.1f}", refresh=False)
+                        if stop_at is not None and len(recent) == window and np.mean(recent) >= stop_at:
+                            break
+        finally:
+            torch.set_num_threads(old)
+        return self
+
+    def episodes_to_reach(self, threshold: float, window: int = 100) -> int | None:
+        """First episode count at which the ``window``-episode moving average reaches ``threshold`` (or None)."""
+        r = np.asarray(self.history["episode_returns"], dtype=float)
+        if len(r) < window:
+            return None
+        ma = np.convolve(r, np.ones(window) / window, mode="valid")
+        hit = np.flatnonzero(ma >= threshold)
+        return int(hit[0] + window) if len(hit) else None
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path) -> None:
+        """Save networks and hyperparameters atomically and pickle-free (``genrl_lib.io``)."""
+        state = {"policy": self.policy.state_dict()}
+        if self.critic is not None:
+            state["critic"] = self.critic.state_dict()
+        if self.log_std is not None:
+            state["log_std"] = self.log_std.detach().clone()
+        save_torch(path, _KIND, state, {"class": type(self).__name__, "config": asdict(self.config),
+                                        "observation_space": space_to_json(self.observation_space),
+                                        "action_space": space_to_json(self.action_space)})
+
+    @classmethod
+    def load(cls, path, env=None) -> "PolicyGradient":
+        """Load a saved agent (``torch.load(weights_only=True)``); pass ``env`` to keep training it."""
+        state, meta = load_torch(path, _KIND)
+        cfg = meta["config"]
+        cfg["hidden"] = tuple(cfg["hidden"])
+        agent = cls(None, Config(**cfg))
+        agent._build(space_from_json(meta["observation_space"]), space_from_json(meta["action_space"]))
+        agent.policy.load_state_dict(state["policy"])
+        if agent.critic is not None:
+            agent.critic.load_state_dict(state["critic"])
+        if agent.log_std is not None:
+            agent.log_std.data.copy_(state["log_std"])
+        if env is not None:
+            agent.env = gym.make(env) if isinstance(env, str) else env
+        return agent
+
+
+class REINFORCE(PolicyGradient):
+    """Monte-Carlo policy gradient (Williams, 1992): whole episodes; ``baseline=True`` adds a learned ``V_φ``."""
+
+    @staticmethod
+    def _default_config() -> Config:
+        return Config(n_steps=None)
+
+    def __init__(self, env, config: Config | None = None, **hyperparameters):
+        if hyperparameters.get("n_steps") is not None or (config is not None and config.n_steps is not None):
+            raise ValueError("REINFORCE uses whole episodes: leave n_steps=None (use ActorCritic for n-step returns)")
+        super().__init__(env, config, **hyperparameters)
+
+
+class ActorCritic(PolicyGradient):
+    """A2C-style actor-critic: segments of ``n_steps`` bootstrapped from the critic, advantage ``G_t - V_φ(s_t)``."""
+
+    @staticmethod
+    def _default_config() -> Config:
+        return Config(n_steps=32, normalize=False, baseline=True)
+
+
+def _bar(total: int, enabled: bool):
+    return progress_bar(total, desc="episodes", enabled=enabled, unit="ep")
+
+
+def gradient_estimates(agent: PolicyGradient, n_episodes: int, weighting: str = "return", seed: int = 0) -> np.ndarray:
+    """Per-episode estimates of the policy gradient at the agent's current policy, one row per episode.
+
+    ``g_e = Σ_t w_t ∇_θ log π_θ(a_t|s_t)`` with raw (un-normalized) discounted returns and
+    ``weighting`` = ``"return"`` (``w_t = G_t``), ``"mean_baseline"`` (``w_t = G_t - b``, ``b`` the mean
+    of all ``G_t`` in the batch) or ``"value"`` (``w_t = G_t - V_φ(s_t)``, needs a critic). All three
+    share the same episodes, so their variances compare directly; the policy is not changed.
+
+    Returns:
+        ``(n_episodes, n_policy_params)`` float64 array.
+    """
+    n_episodes = check_positive_int(n_episodes, "n_episodes")
+    if weighting not in ("return", "mean_baseline", "value"):
+        raise ValueError(f"weighting must be 'return', 'mean_baseline' or 'value', got {weighting!r}")
+    if weighting == "value" and agent.critic is None:
+        raise ValueError("weighting='value' needs an agent with a critic (baseline=True or ActorCritic)")
+    saved = (agent._rng, agent._obs, agent.history, agent.memory, agent.config.n_steps)
+    agent._rng, agent._obs, agent._seeded = np.random.default_rng(seed), None, True
+    agent.history = {"loss": [], "grad_norm": [], "episode_returns": [], "episode_lengths": []}
+    agent.memory = EpisodeMemory()
+    agent.config.n_steps = None
+    try:
+        agent._obs, _ = agent.env.reset(seed=seed)
+        agent._ep_ret, agent._ep_len = 0.0, 0
+        episodes = []
+        for _ in range(n_episodes):
+            m = agent._collect_segment(agent._numpy_policy())
+            s, a, r = m.arrays()
+            episodes.append((s, a, discounted_returns(r, agent.config.gamma)))
+            agent.memory = EpisodeMemory()
+            agent._obs, _ = agent.env.reset()
+            agent._ep_ret, agent._ep_len = 0.0, 0
+        b = float(np.mean(np.concatenate([G for _, _, G in episodes])))
+        params = list(agent.policy.parameters()) + ([] if agent.discrete else [agent.log_std])
+        rows = []
+        for s, a, G in episodes:
+            w = torch.from_numpy(G)
+            if weighting == "mean_baseline":
+                w = w - b
+            elif weighting == "value":
+                with torch.no_grad():
+                    w = w - agent.critic(torch.from_numpy(s)).squeeze(1)
+            logp, _ = agent._logp_entropy(torch.from_numpy(s), torch.from_numpy(a))
+            grads = torch.autograd.grad((w * logp).sum(), params)
+            rows.append(torch.cat([g.reshape(-1) for g in grads]).double().numpy())
+        return np.stack(rows)
+    finally:
+        agent._rng, agent._obs, agent.history, agent.memory, agent.config.n_steps = saved
