@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from genrl_lib.evaluation import check_positive_int
-from genrl_lib.io import load_torch, save_torch
+from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_space, mlp, obs_dim, obs_to_tensor
 from genrl_lib.seeding import check_seed, set_seed
 
@@ -49,7 +49,8 @@ class Config:
         learning_starts: environment steps of pure ε-greedy play before the first gradient step.
         batch_size: transitions per minibatch.
         gamma: discount factor in ``[0, 1]``.
-        n_steps: length of the multi-step return in the target (1 = the classic one-step DQN target).
+        n_steps: length of the multi-step return in the target (1 = the classic one-step target of Mnih et al.;
+            with 3, a reward reaches the value of the state three steps earlier in one update).
         train_freq: environment steps between two rounds of gradient steps.
         gradient_steps: gradient steps per round.
         target_update_interval: environment steps between target updates ``θ⁻ <- τ θ + (1 − τ) θ⁻``.
@@ -71,7 +72,7 @@ class Config:
     learning_starts: int = 1_000
     batch_size: int = 128
     gamma: float = 0.99
-    n_steps: int = 1
+    n_steps: int = 3
     train_freq: int = 8
     gradient_steps: int = 2
     target_update_interval: int = 500
@@ -79,7 +80,7 @@ class Config:
     exploration_fraction: float = 0.2
     exploration_initial_eps: float = 1.0
     exploration_final_eps: float = 0.02
-    hidden: tuple[int, ...] = (128, 128)
+    hidden: tuple[int, ...] = (64, 64)
     activation: str = "relu"
     double_dqn: bool = True
     loss: str = "huber"
@@ -252,7 +253,7 @@ class DQN:
             set_seed(c.seed)
             self._rng = np.random.default_rng([c.seed, 2])
             self.buffer = ReplayBuffer(c.buffer_size, obs_dim(self.observation_space), self._rng)
-            self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=c.learning_rate, foreach=True)
+            self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=c.learning_rate, fused=True)
             env.action_space.seed(c.seed)
         loss_fn = nn.functional.smooth_l1_loss if c.loss == "huber" else nn.functional.mse_loss
         t0 = time.perf_counter()
@@ -347,7 +348,7 @@ class DQN:
     def save(self, path) -> "Path":  # noqa: F821
         """Save weights + config + spaces (``torch.save`` of tensors and JSON, atomic). Load with :meth:`load`."""
         meta = {"config": asdict(self.config), "n_actions": self.n_actions,
-                "observation_space": _space_to_json(self.observation_space),
+                "observation_space": space_to_json(self.observation_space),
                 "num_timesteps": self.num_timesteps, "train_seconds": self.train_seconds,
                 "episode_returns": list(map(float, self.episode_returns)),
                 "episode_end_steps": list(map(int, self.episode_end_steps))}
@@ -364,7 +365,7 @@ class DQN:
         state, meta = load_torch(path, KIND)
         cfg = dict(meta["config"])
         agent = cls(None, config=Config(**cfg))
-        obs_space = _space_from_json(meta["observation_space"])
+        obs_space = space_from_json(meta["observation_space"])
         act_space = gym.spaces.Discrete(int(meta["n_actions"]))
         if env is not None and (obs_dim(env.observation_space) != obs_dim(obs_space)
                                 or getattr(env.action_space, "n", None) != act_space.n):
@@ -381,15 +382,30 @@ class DQN:
         return agent
 
 
-def _space_to_json(space: gym.Space) -> dict:
-    if isinstance(space, gym.spaces.Discrete):
-        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
-    return {"type": "Box", "low": np.asarray(space.low).tolist(), "high": np.asarray(space.high).tolist(),
-            "shape": list(space.shape), "dtype": str(space.dtype)}
+
+def returns_at_steps(episode_returns, episode_end_steps, grid, window: int = 10) -> np.ndarray:
+    """Training returns on a grid of environment steps, for learning curves of runs with different episode counts.
+
+    Args:
+        episode_returns: ``(n_episodes,)`` returns of the finished training episodes.
+        episode_end_steps: ``(n_episodes,)`` increasing env step at which each episode ended.
+        grid: ``(G,)`` env steps at which to read the curve.
+        window: average the last ``window`` episodes finished by each grid step.
+
+    Returns:
+        ``(G,)`` array; ``nan`` before the first episode ends.
+    """
+    r = np.asarray(episode_returns, dtype=float)
+    end = np.asarray(episode_end_steps)
+    if r.shape != end.shape or r.ndim != 1:
+        raise ValueError(f"episode_returns and episode_end_steps must be 1-D of equal length, got {r.shape}, {end.shape}")
+    window = check_positive_int(window, "window")
+    c = np.concatenate([[0.0], np.cumsum(r)])
+    n = np.searchsorted(end, np.asarray(grid), side="right")   # episodes finished by each grid step
+    lo = np.maximum(n - window, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (c[n] - c[lo]) / (n - lo)
+    return np.where(n > 0, out, np.nan)
 
 
-def _space_from_json(d: dict) -> gym.Space:
-    if d["type"] == "Discrete":
-        return gym.spaces.Discrete(d["n"], start=d.get("start", 0))
-    return gym.spaces.Box(low=np.array(d["low"], dtype=d["dtype"]), high=np.array(d["high"], dtype=d["dtype"]),
-                          shape=tuple(d["shape"]), dtype=d["dtype"])
+__all__.append("returns_at_steps")

@@ -168,3 +168,11 @@ def test_bad_input(tmp_path):
         DQN.load(path, env=gym.make("Acrobot-v1"))
     with pytest.raises(ValueError, match="no env"):
         DQN.load(path).learn(10)
+
+
+def test_returns_at_steps():
+    from genrl_lib.dqn import returns_at_steps
+    out = returns_at_steps([10, 20, 30], [10, 30, 60], grid=[5, 10, 29, 30, 100], window=2)
+    np.testing.assert_allclose(out, [np.nan, 10, 10, 15, 25])
+    with pytest.raises(ValueError, match="equal length"):
+        returns_at_steps([1, 2], [1], grid=[1])
