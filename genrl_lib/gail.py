@@ -1,0 +1,488 @@
+"""Generative adversarial imitation learning (GAIL, Ho & Ermon, 2016), built on :class:`genrl_lib.ppo.PPO`.
+
+The thesis (seed 000) writes imitation as ``RL∘IRL_ψ(π_E) = argmin_π −H(π) + ψ*(ρ_π − ρ_{π_E})``; with the GA
+regularizer ψ_GA the conjugate ψ* is the optimal negative log-loss of a binary classifier, so GAIL finds a saddle
+point of
+
+    max_ω min_θ   E_{π_θ}[log D_ω(s,a)] + E_{π_E}[log(1 − D_ω(s,a))] − λ H(π_θ),
+
+where ``D_ω(s,a) ∈ (0, 1)`` is the probability that ``(s, a)`` was produced by the *learner* (the thesis's and the
+paper's convention: ``D → 1`` on the policy, ``D → 0`` on the expert). Each iteration (seed 000):
+
+1. sample trajectories τ_i ~ π_θi (one PPO rollout of ``n_envs × n_steps`` steps);
+2. a gradient step on ω that raises  Ê_{τ_i}[log D_ω(s,a)] + Ê_{τ_E}[log(1 − D_ω(s,a))];
+3. a policy step (PPO here; TRPO in the paper) on the reward computed from ``D_ω``.
+
+Reward forms (``reward=``), with ``z = logit D_ω(s,a)`` so ``D = σ(z)``:
+
+* ``"positive"``: ``r = −log D = softplus(−z) > 0``, the literal cost of the saddle point. Strictly positive: on a
+  task whose episodes end when the agent fails (CartPole), it pays for *surviving*, whatever ``D`` says.
+* ``"negative"``: ``r = log(1 − D) = −softplus(z) < 0``. Strictly negative: it pays for *ending* episodes early.
+* ``"logit"`` (default): ``r = log(1 − D) − log D = −z``, the sum of the two; positive where ``(s, a)`` looks like
+  the expert, negative elsewhere, no built-in sign. The book measures the bias of the other two with
+  ``freeze_discriminator=True`` (an untrained ``D``: any success is then the reward's bias, not imitation).
+
+Inputs: Discrete observations are one-hot encoded (Taxi: 500 → a 500-vector) and Discrete actions are one-hot in
+``D``'s input. Box observations may be standardized with ``normalize_obs=True`` (mean and standard deviation of the
+demonstrations, or your own ``obs_shift``/``obs_scale``): both ``D`` and the policy then see
+``(s − shift) / scale``, which matters for raw sensor observations of very different scales.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from genrl_lib.demonstrations import Demonstrations
+from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
+from genrl_lib.nets import action_dim, check_space, mlp, obs_to_tensor
+from genrl_lib.ppo import PPO, make_vec_env
+from genrl_lib.ppo import Config as PPOConfig
+from genrl_lib.seeding import check_seed
+
+__all__ = ["Config", "GAIL", "ObsEncoder", "REWARDS", "check_demonstrations", "disc_reward", "spaces_of"]
+
+_KIND = "gail"
+REWARDS = ("logit", "positive", "negative")
+
+
+@dataclass
+class Config:
+    """GAIL's own hyperparameters (PPO's live in :class:`genrl_lib.ppo.Config`).
+
+    Attributes:
+        reward: ``"logit"`` (``−logit D``), ``"positive"`` (``−log D``) or ``"negative"`` (``log(1 − D)``).
+        disc_hidden, disc_activation: the discriminator MLP ``(B, obs_dim + act_dim) -> (B, 1)`` logits.
+        disc_lr: Adam step size of ``D_ω``.
+        disc_steps: gradient steps on ``D_ω`` per iteration (the thesis: one).
+        disc_batch_size: policy and expert samples per step (``None``: the whole rollout, and as many expert
+            transitions drawn with replacement).
+        grad_penalty: weight of a gradient penalty ``E‖∇_x z(x)‖²`` on inputs interpolated between policy and expert
+            pairs (0 = off; 10 as in Kostrikov et al., 2019). It keeps ``D`` smooth so it cannot separate the two
+            sets perfectly and the reward does not saturate; without it 5 of 15 CartPole benchmark runs collapsed.
+        absorbing: model the end of an episode as an absorbing state ``s_∅`` (Kostrikov et al., 2019) that ``D_ω``
+            also judges: a terminal transition then earns ``r_t + γ/(1−γ)·r(s_∅)``, the return of staying in
+            ``s_∅`` forever. If the expert never terminates (CartPole) ``D`` learns that ``s_∅`` is the learner's,
+            so ending is penalized by the data, not by the reward's sign; ``False`` is plain GAIL (termination
+            is worth exactly 0 after it, the hidden bias the reward's sign then decides).
+        freeze_discriminator: never train ``D_ω`` (the control experiment for the reward's bias).
+        normalize_obs: standardize Box observations with the demonstrations' mean and std (for ``D`` and policy).
+        seed: seeds ``D_ω``'s initialization and the expert minibatches (PPO's ``seed`` is set to the same).
+    """
+
+    reward: str = "logit"
+    disc_hidden: tuple[int, ...] = (64, 64)
+    disc_activation: str = "tanh"
+    disc_lr: float = 3e-4
+    disc_steps: int = 1
+    disc_batch_size: int | None = None
+    grad_penalty: float = 10.0
+    absorbing: bool = True
+    freeze_discriminator: bool = False
+    normalize_obs: bool = False
+    seed: int = 0
+
+    def validate(self) -> "Config":
+        """Check every field; raise ``ValueError`` naming the bad one. Returns ``self``."""
+        if self.reward not in REWARDS:
+            raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
+        if not self.disc_lr > 0:
+            raise ValueError(f"disc_lr must be positive, got {self.disc_lr}")
+        if isinstance(self.disc_steps, bool) or not isinstance(self.disc_steps, int) or self.disc_steps < 1:
+            raise ValueError(f"disc_steps must be a positive int, got {self.disc_steps!r}")
+        if self.disc_batch_size is not None and (not isinstance(self.disc_batch_size, int) or self.disc_batch_size < 1):
+            raise ValueError(f"disc_batch_size must be a positive int or None, got {self.disc_batch_size!r}")
+        if not self.grad_penalty >= 0:
+            raise ValueError(f"grad_penalty must be >= 0, got {self.grad_penalty}")
+        self.disc_hidden = tuple(int(h) for h in self.disc_hidden)
+        check_seed(self.seed)
+        return self
+
+
+def disc_reward(logits: torch.Tensor, form: str) -> torch.Tensor:
+    """Reward from discriminator logits ``z = logit D`` (any shape), ``D`` = P(learner):
+    ``logit``: ``−z``; ``positive``: ``−log σ(z)``; ``negative``: ``log(1 − σ(z))``."""
+    if form == "logit":
+        return -logits
+    if form == "positive":
+        return nn.functional.softplus(-logits)      # −log D
+    if form == "negative":
+        return -nn.functional.softplus(logits)      # log(1 − D)
+    raise ValueError(f"reward must be one of {REWARDS}, got {form!r}")
+
+
+def spaces_of(env) -> tuple[gym.Space, gym.Space]:
+    """``(observation_space, action_space)`` of an env id, a ``gym.Env`` or a ``VectorEnv`` (single-env spaces)."""
+    if isinstance(env, str):
+        from genrl_lib.envs import make
+        e = make(env)
+        spaces = e.observation_space, e.action_space
+        e.close()
+        return spaces
+    if isinstance(env, gym.vector.VectorEnv):
+        return env.single_observation_space, env.single_action_space
+    if isinstance(env, gym.Env):
+        return env.observation_space, env.action_space
+    raise TypeError(f"env must be an env id, a gymnasium Env or a VectorEnv, got {type(env).__name__}")
+
+
+def check_demonstrations(demonstrations, env) -> Demonstrations:
+    """Raise a clear error unless ``demonstrations`` is a :class:`Demonstrations` recorded in ``env``'s spaces."""
+    if not isinstance(demonstrations, Demonstrations):
+        raise TypeError("demonstrations must be a genrl_lib.demonstrations.Demonstrations (collect_demonstrations(...) "
+                        f"or Demonstrations.load(path)), got {type(demonstrations).__name__}")
+    obs_space, act_space = spaces_of(env)
+    demonstrations.check_env(types.SimpleNamespace(observation_space=obs_space, action_space=act_space))
+    return demonstrations
+
+
+class ObsEncoder:
+    """Observation encoding shared by the policy and the discriminator.
+
+    Discrete observations -> one-hot ``(B, n)``; Box observations -> flat ``(B, d)``, then ``(x − shift) / scale``.
+
+    Args:
+        space: the env's observation space.
+        shift, scale: ``(d,)`` arrays (Box only; default 0 and 1).
+    """
+
+    def __init__(self, space: gym.Space, shift=None, scale=None):
+        check_space(space, "observation_space", (gym.spaces.Discrete, gym.spaces.Box))
+        self.space = space
+        self.discrete = isinstance(space, gym.spaces.Discrete)
+        self.dim = int(space.n) if self.discrete else int(np.prod(space.shape))
+        if self.discrete and (shift is not None or scale is not None):
+            raise ValueError("obs_shift/obs_scale apply to Box observations only; Discrete ones are one-hot encoded")
+        self.shift = np.zeros(self.dim, np.float32) if shift is None else np.asarray(shift, np.float32).reshape(-1)
+        self.scale = np.ones(self.dim, np.float32) if scale is None else np.asarray(scale, np.float32).reshape(-1)
+        if self.shift.shape != (self.dim,) or self.scale.shape != (self.dim,):
+            raise ValueError(f"obs_shift and obs_scale must have {self.dim} entries, got {self.shift.shape}, "
+                             f"{self.scale.shape}")
+        if not (self.scale > 0).all():
+            raise ValueError("obs_scale must be positive everywhere")
+
+    @classmethod
+    def fit(cls, space: gym.Space, observations: np.ndarray) -> "ObsEncoder":
+        """Standardize with the mean and std of ``observations (N, *obs_shape)`` (std floored at 1e-6·max + 1e-8)."""
+        if isinstance(space, gym.spaces.Discrete):
+            return cls(space)
+        x = np.asarray(observations, np.float64).reshape(len(observations), -1)
+        std = x.std(axis=0)
+        return cls(space, x.mean(axis=0), np.maximum(std, 1e-6 * std.max() + 1e-8))
+
+    @property
+    def identity(self) -> bool:
+        """True when encoding is a no-op (a Box space without scaling)."""
+        return not self.discrete and not self.shift.any() and bool((self.scale == 1).all())
+
+    @property
+    def encoded_space(self) -> gym.spaces.Box:
+        """The Box space the policy sees."""
+        if self.identity:
+            return self.space
+        if self.discrete:
+            return gym.spaces.Box(0.0, 1.0, (self.dim,), np.float32)
+        return gym.spaces.Box(-np.inf, np.inf, (self.dim,), np.float32)
+
+    def __call__(self, obs) -> np.ndarray:
+        """Encode one observation or a batch: float32 ``(B, dim)``."""
+        x = obs_to_tensor(obs, self.space).numpy()
+        return x if self.discrete else (x - self.shift) / self.scale
+
+    def encode_one(self, obs) -> np.ndarray:
+        """Encode a single observation to ``(dim,)`` (the env wrapper's function)."""
+        return self(obs)[0]
+
+
+def _wrap_env(env, enc: ObsEncoder, n_envs: int | None):
+    """The env the policy trains in: observations encoded by ``enc`` (a no-op when ``enc.identity``)."""
+    if enc.identity:
+        return env
+    wrap = lambda e: gym.wrappers.TransformObservation(e, enc.encode_one, enc.encoded_space)  # noqa: E731
+    if isinstance(env, str):
+        return make_vec_env(env, n_envs or 1, wrappers=[wrap])
+    if isinstance(env, gym.vector.VectorEnv):
+        raise ValueError("observation encoding (Discrete observations or normalize_obs) needs an env id or a single "
+                         "gym.Env, so that each copy encodes its own final observation; pass the id instead")
+    return wrap(env)
+
+
+class _SpaceEnv(gym.Env):
+    """A stand-in env carrying only spaces, to build networks when loading without an env."""
+
+    def __init__(self, observation_space, action_space):
+        self.observation_space, self.action_space = observation_space, action_space
+
+    def reset(self, *, seed=None, options=None):  # pragma: no cover - never stepped
+        raise RuntimeError("this agent was loaded without an env: GAIL.load(path, env=..., demonstrations=...)")
+
+    def step(self, action):  # pragma: no cover
+        raise RuntimeError("this agent was loaded without an env")
+
+
+def _split_hyperparameters(hp: dict) -> tuple[dict, dict]:
+    mine = {f.name for f in dataclasses.fields(Config)}
+    ppo = {f.name for f in dataclasses.fields(PPOConfig)}
+    bad = sorted(set(hp) - mine - ppo)
+    if bad:
+        raise TypeError(f"unknown GAIL/PPO hyperparameter(s) {bad}; GAIL's: {sorted(mine)}; PPO's: {sorted(ppo)}")
+    return {k: v for k, v in hp.items() if k in mine}, {k: v for k, v in hp.items() if k in ppo and k not in mine}
+
+
+class GAIL:
+    """GAIL: a discriminator ``D_ω(s, a)`` and a PPO policy ``π_θ`` trained against each other.
+
+    Args:
+        env: an env id (a vector env of ``n_envs`` copies is made), a ``gym.Env`` (``n_envs=1``) or a ``VectorEnv``
+            with Box observations. Discrete or Box observations; Discrete or Box actions.
+        demonstrations: expert :class:`~genrl_lib.demonstrations.Demonstrations` recorded in ``env``'s spaces.
+        config: a :class:`Config`; ``ppo_config``: a :class:`genrl_lib.ppo.Config`.
+        obs_shift, obs_scale: optional ``(obs_dim,)`` arrays for Box observations (overrides ``normalize_obs``).
+        **hyperparameters: fields of either config (``reward="logit"``, ``n_steps=32``, ``seed=1``, ...).
+            ``seed`` seeds both.
+
+    Attributes:
+        ppo: the :class:`~genrl_lib.ppo.PPO` learner (``ppo.history`` has its diagnostics).
+        discriminator: torch MLP ``(B, obs_dim + act_dim) -> (B, 1)``, logits of ``D_ω`` = P(learner).
+        history: per iteration ``timesteps``, ``disc_loss``, ``disc_acc_expert`` (fraction of expert samples with
+            ``D < 1/2``), ``disc_acc_policy`` (policy samples with ``D > 1/2``), ``reward_mean``; and, shared with
+            ``ppo.history``, the TRUE env ``episode_returns``, ``episode_lengths``, ``episode_timesteps``.
+    """
+
+    def __init__(self, env, demonstrations: Demonstrations, config: Config | None = None, *,
+                 ppo_config: PPOConfig | None = None, obs_shift=None, obs_scale=None, **hyperparameters):
+        mine, ppo_hp = _split_hyperparameters(hyperparameters)
+        if "seed" in mine:
+            ppo_hp["seed"] = mine["seed"]
+        self.config = dataclasses.replace(config or Config(), **mine).validate()
+        ppo_cfg = dataclasses.replace(ppo_config or PPOConfig(), **ppo_hp)
+        if ppo_config is None:
+            ppo_cfg.seed = self.config.seed          # one seed for D_ω and π_θ unless a PPO config says otherwise
+        self.demonstrations = check_demonstrations(demonstrations, env)
+        obs_space, act_space = spaces_of(env)
+        if obs_shift is not None or obs_scale is not None:
+            enc = ObsEncoder(obs_space, obs_shift, obs_scale)
+        elif self.config.normalize_obs:
+            enc = ObsEncoder.fit(obs_space, demonstrations.observations)
+        else:
+            enc = ObsEncoder(obs_space)
+        n_envs = ppo_cfg.n_envs if isinstance(env, str) else None
+        kw = {"n_envs": ppo_cfg.n_envs} if "n_envs" in ppo_hp else {}
+        ppo = PPO(_wrap_env(env, enc, n_envs), ppo_cfg, reward_fn=self._reward, callback=self._on_rollout, **kw)
+        if isinstance(env, str):
+            ppo._own_env = True
+        self._setup(ppo, enc, act_space)
+        self._encode_demonstrations()
+
+    # ---------------------------------------------------------------- construction
+    def _setup(self, ppo: PPO, enc: ObsEncoder, act_space: gym.Space) -> None:
+        self.ppo, self.encoder, self.observation_space, self.action_space = ppo, enc, enc.space, act_space
+        check_space(act_space, "action_space", (gym.spaces.Discrete, gym.spaces.Box))
+        self.discrete_actions = isinstance(act_space, gym.spaces.Discrete)
+        self._act_dim = action_dim(act_space)
+        c = self.config
+        torch.manual_seed(c.seed)
+        self.discriminator = mlp(enc.dim + self._act_dim + 1, 1, c.disc_hidden, c.disc_activation)
+        self.disc_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=c.disc_lr)
+        self._rng = np.random.default_rng(c.seed + 7919)
+        self._user_callback = None
+        self.history: dict[str, list] = {k: [] for k in
+                                         ("timesteps", "disc_loss", "disc_acc_expert", "disc_acc_policy", "reward_mean")}
+        for k in ("episode_returns", "episode_lengths", "episode_timesteps"):
+            self.history[k] = ppo.history[k]          # the same list: TRUE env returns
+
+    def _encode_demonstrations(self) -> None:
+        d = self.demonstrations
+        x = self._disc_input(self.encoder(d.observations), d.actions, raw_actions=True)
+        if self.config.absorbing:   # one s_∅ sample per terminal transition (subsampling keeps the proportion)
+            x = torch.cat([x, self._absorbing_input(int(np.sum(d.terminations)))])
+        self._expert_x = x
+
+    def _absorbing_input(self, k: int) -> torch.Tensor:
+        """``(k, in_dim)`` inputs of the absorbing state: zeros with the last (absorbing-flag) feature 1."""
+        x = torch.zeros(k, self.encoder.dim + self._act_dim + 1)
+        x[:, -1] = 1.0
+        return x
+
+    def _disc_input(self, enc_obs: np.ndarray, actions, raw_actions: bool = False) -> torch.Tensor:
+        """``(B, obs_dim + act_dim + 1)`` input of ``D``: encoded observations, one-hot (Discrete) or flat actions,
+        and an absorbing-state flag (0 here)."""
+        x = torch.as_tensor(np.asarray(enc_obs, np.float32)).reshape(-1, self.encoder.dim)
+        if self.discrete_actions:
+            a = torch.as_tensor(np.asarray(actions), dtype=torch.long).reshape(-1)
+            if raw_actions:
+                a = a - int(self.action_space.start)
+            a = nn.functional.one_hot(a, self._act_dim).float()
+        else:
+            a = torch.as_tensor(np.asarray(actions, np.float32)).reshape(len(x), self._act_dim)
+        return torch.cat([x, a, torch.zeros(len(x), 1)], dim=1)
+
+    # ---------------------------------------------------------------- the two hooks of PPO
+    def _on_rollout(self, ro) -> bool | None:
+        """After each rollout, before PPO's update: the discriminator step (2. in the module docstring)."""
+        c = self.config
+        valid = ro.valid.reshape(-1)
+        pol_x = self._disc_input(ro.obs.reshape(-1, self.encoder.dim)[valid], ro.actions.reshape(len(valid), -1)[valid])
+        self._terminated = ro.terminated & ro.valid
+        if c.absorbing:
+            pol_x = torch.cat([pol_x, self._absorbing_input(int(self._terminated.sum()))])
+        loss = acc_e = acc_p = float("nan")
+        for _ in range(c.disc_steps):
+            b = c.disc_batch_size or len(pol_x)
+            px = pol_x[torch.from_numpy(self._rng.integers(len(pol_x), size=b))] if c.disc_batch_size else pol_x
+            ex = self._expert_x[torch.from_numpy(self._rng.integers(len(self._expert_x), size=b))]
+            z_p, z_e = self.discriminator(px).squeeze(1), self.discriminator(ex).squeeze(1)
+            # maximize E_π[log D] + E_πE[log(1 − D)]  <=>  minimize BCE(D(policy), 1) + BCE(D(expert), 0)
+            bce = nn.functional.binary_cross_entropy_with_logits
+            loss_t = bce(z_p, torch.ones_like(z_p)) + bce(z_e, torch.zeros_like(z_e))
+            if c.grad_penalty > 0:
+                u = torch.rand(b, 1)
+                xi = (u * px + (1 - u) * ex).requires_grad_(True)
+                g = torch.autograd.grad(self.discriminator(xi).sum(), xi, create_graph=True)[0]
+                loss_t = loss_t + c.grad_penalty * g.pow(2).sum(dim=1).mean()
+            if not c.freeze_discriminator:
+                self.disc_optimizer.zero_grad(set_to_none=True)
+                loss_t.backward()
+                self.disc_optimizer.step()
+            loss = float(loss_t.item())
+            acc_p, acc_e = float((z_p > 0).float().mean()), float((z_e < 0).float().mean())
+        h = self.history
+        h["timesteps"].append(int(ro.timesteps))
+        h["disc_loss"].append(loss)
+        h["disc_acc_expert"].append(acc_e)
+        h["disc_acc_policy"].append(acc_p)
+        if self._user_callback is not None and self._user_callback(self) is False:
+            return False
+        return None
+
+    def _reward(self, obs, actions, next_obs) -> np.ndarray:
+        """PPO's ``reward_fn``: ``(T, N, obs_dim)`` encoded observations, ``(T, N[, act])`` actions -> ``(T, N)``."""
+        T, N = obs.shape[:2]
+        with torch.no_grad():
+            z = self.discriminator(self._disc_input(obs.reshape(T * N, -1), actions.reshape(T * N, -1))).squeeze(1)
+        r = disc_reward(z, self.config.reward).numpy().reshape(T, N)
+        if self.config.absorbing and self._terminated.any():
+            with torch.no_grad():
+                r_abs = float(disc_reward(self.discriminator(self._absorbing_input(1)), self.config.reward))
+            g = self.ppo.config.gamma
+            r = r + self._terminated * (r_abs * g / (1.0 - g) if g < 1 else 0.0)   # Σ_k≥1 γ^k r(s_∅)
+        self.history["reward_mean"].append(float(r.mean()))
+        return r
+
+    def reward(self, observations, actions) -> np.ndarray:
+        """The learned reward of raw env ``observations (B, *obs_shape)`` and ``actions (B[, *act_shape])`` -> ``(B,)``."""
+        with torch.no_grad():
+            z = self.discriminator(self._disc_input(self.encoder(observations), actions, raw_actions=True)).squeeze(1)
+        return disc_reward(z, self.config.reward).numpy()
+
+    def discriminate(self, observations, actions) -> np.ndarray:
+        """``D_ω(s, a)`` = P(learner) for raw ``observations (B, *obs_shape)`` and ``actions`` -> ``(B,)``."""
+        with torch.no_grad():
+            z = self.discriminator(self._disc_input(self.encoder(observations), actions, raw_actions=True)).squeeze(1)
+        return torch.sigmoid(z).numpy()
+
+    # ---------------------------------------------------------------- SB3 verbs
+    def learn(self, total_timesteps: int, progress_bar: bool = True, callback: Callable | None = None) -> "GAIL":
+        """Run GAIL iterations (one PPO rollout each) for at least ``total_timesteps`` env steps.
+
+        ``callback(gail)`` runs after each iteration's discriminator step; returning ``False`` stops.
+        Returns ``self``.
+        """
+        if getattr(self, "_no_env", False):
+            raise ValueError("this GAIL was loaded without an env: GAIL.load(path, env=..., demonstrations=...) to train")
+        self._user_callback = callback
+        try:
+            self.ppo.learn(total_timesteps, progress_bar=progress_bar)
+        finally:
+            self._user_callback = None
+        return self
+
+    def pretrain(self, progress_bar: bool = False, **bc_hyperparameters) -> "GAIL":
+        """Initialize the policy by behaviour cloning on the demonstrations (:func:`genrl_lib.bc.behaviour_clone`,
+        ``bc_hyperparameters`` = fields of :class:`genrl_lib.bc.BCConfig`, ``seed`` defaults to GAIL's). Returns ``self``."""
+        from genrl_lib.bc import BCConfig, behaviour_clone
+
+        if self.demonstrations is None:
+            raise ValueError("this GAIL was loaded without demonstrations: GAIL.load(path, env=..., demonstrations=...)")
+        bc_hyperparameters.setdefault("seed", self.config.seed)
+        self.history["bc_pretrain"] = behaviour_clone(self, BCConfig(**bc_hyperparameters), progress_bar)
+        return self
+
+    @property
+    def num_timesteps(self) -> int:
+        """Env steps collected so far."""
+        return self.ppo.num_timesteps
+
+    def predict(self, obs, state=None, episode_start=None, deterministic: bool = True):
+        """Actions for one raw observation or a batch ``(B, *obs_shape)`` (Discrete: ``(B,)`` ints) -> ``(action, None)``."""
+        single = np.ndim(obs) == (0 if self.encoder.discrete else len(self.observation_space.shape))
+        x = self.encoder(obs)
+        a, _ = self.ppo.predict(x, deterministic=deterministic)
+        return (a[0].item() if self.discrete_actions else a[0]) if single else a, None
+
+    def save(self, path) -> None:
+        """Save policy, critic, discriminator, encoder and both configs atomically and pickle-free."""
+        p = self.ppo
+        state = {"actor": p.actor.state_dict(), "critic": p.critic.state_dict(),
+                 "discriminator": self.discriminator.state_dict(),
+                 "obs_shift": torch.from_numpy(self.encoder.shift.copy()),
+                 "obs_scale": torch.from_numpy(self.encoder.scale.copy())}
+        if p.log_std is not None:
+            state["log_std"] = p.log_std.detach().clone()
+        meta = {"config": asdict(self.config), "ppo_config": asdict(p.config),
+                "observation_space": space_to_json(self.observation_space),
+                "action_space": space_to_json(self.action_space), "num_timesteps": p.num_timesteps,
+                "demonstrations": {"env_id": self.demonstrations.env_id, "n_transitions": len(self.demonstrations),
+                                   "n_episodes": self.demonstrations.n_episodes,
+                                   "subsample_every": self.demonstrations.subsample_every}}
+        save_torch(path, _KIND, state, meta)
+
+    @classmethod
+    def load(cls, path, env=None, demonstrations: Demonstrations | None = None) -> "GAIL":
+        """Load a saved GAIL (``torch.load(weights_only=True)``). To keep training pass ``env`` and ``demonstrations``."""
+        state, meta = load_torch(path, _KIND)
+        cfg = Config(**{**meta["config"], "disc_hidden": tuple(meta["config"]["disc_hidden"])})
+        pcfg = PPOConfig(**{**meta["ppo_config"], "net_arch": tuple(meta["ppo_config"]["net_arch"])})
+        obs_space, act_space = space_from_json(meta["observation_space"]), space_from_json(meta["action_space"])
+        discrete = isinstance(obs_space, gym.spaces.Discrete)
+        enc = ObsEncoder(obs_space, None if discrete else state["obs_shift"].numpy(),
+                         None if discrete else state["obs_scale"].numpy())
+        self = cls.__new__(cls)
+        self.config = cfg
+        if (env is None) != (demonstrations is None):
+            raise ValueError("pass both env and demonstrations to keep training, or neither to only act")
+        if env is None:
+            stand_in = gym.vector.SyncVectorEnv([lambda: _SpaceEnv(enc.encoded_space, act_space)] * pcfg.n_envs)
+            ppo = PPO(stand_in, pcfg)
+            self._no_env = True
+            self.demonstrations = None
+        else:
+            self.demonstrations = check_demonstrations(demonstrations, env)
+            if spaces_of(env) != (obs_space, act_space):
+                raise ValueError("env's spaces differ from the saved agent's: load with an env of the same task")
+            n_envs = pcfg.n_envs if isinstance(env, str) else None
+            ppo = PPO(_wrap_env(env, enc, n_envs), pcfg)
+            ppo._own_env = isinstance(env, str)
+            self._no_env = False
+        ppo.reward_fn, ppo.callback = self._reward, self._on_rollout
+        self._setup(ppo, enc, act_space)
+        ppo.actor.load_state_dict(state["actor"])
+        ppo.critic.load_state_dict(state["critic"])
+        if ppo.log_std is not None:
+            ppo.log_std.data.copy_(state["log_std"])
+        ppo.num_timesteps = int(meta.get("num_timesteps", 0))
+        self.discriminator.load_state_dict(state["discriminator"])
+        if self.demonstrations is not None:
+            self._encode_demonstrations()
+        return self
+
+    def close(self) -> None:
+        """Close the env if this agent made it."""
+        self.ppo.close()

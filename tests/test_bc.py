@@ -1,0 +1,52 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from genrl_lib.bc import BCConfig, BehaviourCloning
+from genrl_lib.demonstrations import collect_demonstrations
+from genrl_lib.gail import GAIL
+from genrl_lib.tabular import greedy_from_q, value_iteration
+
+
+@pytest.fixture(scope="module")
+def taxi():
+    env = gym.make("Taxi-v4")
+    pi = greedy_from_q(value_iteration(env)[1])
+    return env, pi, collect_demonstrations(env, pi, n_episodes=6, seed=0)
+
+
+def test_bc_fits_the_expert_on_its_states(taxi):
+    env, pi, demos = taxi
+    bc = BehaviourCloning(env, demos, seed=0).learn(progress_bar=False)
+    assert bc.history["loss"][-1] < bc.history["loss"][0]
+    assert bc.history["accuracy"][-1] == 1.0                      # one-hot states: it memorizes the data
+    seen = np.unique(demos.observations)
+    assert np.array_equal(bc.predict(seen)[0], pi[seen])
+    assert isinstance(bc.predict(int(seen[0]))[0], int)
+
+
+def test_bc_shares_gails_policy_class_and_saves(tmp_path, taxi):
+    env, pi, demos = taxi
+    bc = BehaviourCloning("Taxi-v4", demos, n_epochs=3, seed=1).learn(progress_bar=False)
+    assert isinstance(bc.agent, GAIL) and bc.policy is bc.agent.ppo.actor
+    bc.save(tmp_path / "bc.pt")
+    for loaded in (BehaviourCloning.load(tmp_path / "bc.pt"), GAIL.load(tmp_path / "bc.pt")):
+        assert np.array_equal(loaded.predict(np.arange(500))[0], bc.predict(np.arange(500))[0])
+
+
+def test_bc_deterministic_and_box_actions():
+    demos = collect_demonstrations("Pendulum-v1", lambda o: np.clip([-0.5 * o[2]], -2, 2).astype(np.float32), 1, seed=0)
+    runs = [BehaviourCloning("Pendulum-v1", demos, n_epochs=2, seed=4).learn(progress_bar=False) for _ in range(2)]
+    assert runs[0].history["loss"] == runs[1].history["loss"]
+    a = runs[0].predict(demos.observations[0])[0]
+    assert a.shape == (1,) and runs[0].history["accuracy"] == []
+
+
+def test_bc_bad_input(taxi):
+    env, pi, demos = taxi
+    with pytest.raises(ValueError, match="n_epochs"):
+        BCConfig(n_epochs=0).validate()
+    with pytest.raises(ValueError, match="observation_space"):
+        BehaviourCloning("CartPole-v1", demos)
+    with pytest.raises(TypeError, match="unknown GAIL/PPO hyperparameter"):
+        BehaviourCloning(env, demos, epochs=3)

@@ -1,0 +1,155 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from genrl_lib.demonstrations import FIELDS, Demonstrations, collect_demonstrations
+from genrl_lib.gail import GAIL, Config, ObsEncoder, check_demonstrations, disc_reward
+from genrl_lib.io import save_arrays
+from genrl_lib.tabular import greedy_from_q, value_iteration
+
+SMALL = dict(n_envs=2, n_steps=64, batch_size=64, n_epochs=2)
+
+
+def heuristic(obs):
+    """A decent CartPole controller: push towards the side the pole leans to."""
+    return int(obs[2] + 0.5 * obs[3] > 0)
+
+
+@pytest.fixture(scope="module")
+def cart_demos():
+    return collect_demonstrations("CartPole-v1", heuristic, n_episodes=3, seed=0)
+
+
+@pytest.fixture(scope="module")
+def taxi_demos():
+    taxi = gym.make("Taxi-v4")
+    return collect_demonstrations(taxi, greedy_from_q(value_iteration(taxi)[1]), n_episodes=4, seed=0)
+
+
+def test_learn_records_history_and_true_returns(cart_demos):
+    g = GAIL("CartPole-v1", cart_demos, seed=0, **SMALL)
+    g.learn(512, progress_bar=False)
+    h = g.history
+    assert g.num_timesteps == 512 and h["timesteps"] == [128, 256, 384, 512]
+    assert len(h["disc_acc_expert"]) == len(h["disc_acc_policy"]) == len(h["disc_loss"]) == 4
+    assert all(0 <= a <= 1 for a in h["disc_acc_expert"] + h["disc_acc_policy"])
+    # true env returns (CartPole pays 1 per step), not the learned reward
+    assert h["episode_returns"] and h["episode_returns"] == [float(n) for n in h["episode_lengths"]]
+    g.close()
+
+
+def test_deterministic_given_seed(cart_demos):
+    runs = []
+    for _ in range(2):
+        g = GAIL("CartPole-v1", cart_demos, seed=3, **SMALL).learn(256, progress_bar=False)
+        runs.append((g.history["disc_loss"], g.history["episode_returns"], g.predict(np.zeros(4))[0]))
+        g.close()
+    assert runs[0] == runs[1]
+
+
+def test_predict_single_and_batch_and_save_load(tmp_path, cart_demos):
+    g = GAIL("CartPole-v1", cart_demos, seed=0, **SMALL).learn(256, progress_bar=False)
+    obs = cart_demos.observations[:7]
+    a, state = g.predict(obs[0])
+    assert isinstance(a, int) and state is None
+    batch = g.predict(obs)[0]
+    assert batch.shape == (7,) and batch[0] == a
+    g.save(tmp_path / "g.pt")
+    g2 = GAIL.load(tmp_path / "g.pt")
+    assert np.array_equal(g2.predict(obs)[0], batch)
+    assert np.allclose(g2.discriminate(obs, cart_demos.actions[:7]), g.discriminate(obs, cart_demos.actions[:7]))
+    with pytest.raises(ValueError, match="loaded without an env"):
+        g2.learn(64, progress_bar=False)
+    g3 = GAIL.load(tmp_path / "g.pt", env="CartPole-v1", demonstrations=cart_demos)   # keep training
+    g3.learn(128, progress_bar=False)
+    assert g3.num_timesteps == 256 + 128
+    for x in (g, g3):
+        x.close()
+
+
+def test_taxi_one_hot_observations_and_actions(taxi_demos):
+    g = GAIL("Taxi-v4", taxi_demos, seed=0, **SMALL)
+    assert g.ppo.observation_space.shape == (500,)                 # the policy sees one-hot states
+    assert g.discriminator[0].in_features == 500 + 6 + 1           # one-hot s, one-hot a, absorbing flag
+    g.learn(128, progress_bar=False)
+    table = g.predict(np.arange(500))[0]
+    assert table.shape == (500,) and set(np.unique(table)) <= set(range(6))
+    assert isinstance(g.predict(3)[0], int)
+    # expert absorbing samples: Taxi's expert always terminates (drop-off)
+    assert len(g._expert_x) == len(taxi_demos) + int(taxi_demos.terminations.sum())
+    g.close()
+
+
+def test_reward_forms_and_their_signs():
+    z = torch.linspace(-5, 5, 11)
+    assert (disc_reward(z, "positive") > 0).all() and (disc_reward(z, "negative") < 0).all()
+    assert torch.allclose(disc_reward(z, "logit"), disc_reward(z, "positive") + disc_reward(z, "negative"))
+    assert torch.allclose(disc_reward(z, "positive"), -torch.log(torch.sigmoid(z)), atol=1e-5)
+    with pytest.raises(ValueError, match="reward"):
+        disc_reward(z, "log")
+
+
+def test_absorbing_adds_discounted_value_at_terminal_steps(cart_demos):
+    g = GAIL("CartPole-v1", cart_demos, seed=0, gamma=0.9, **SMALL)
+    obs, acts = np.zeros((3, 2, 4), np.float32), np.zeros((3, 2), np.int64)
+    g._terminated = np.zeros((3, 2), bool)
+    base = g._reward(obs, acts, obs)
+    g._terminated[1, 0] = True
+    r = g._reward(obs, acts, obs)
+    with torch.no_grad():
+        r_abs = float(disc_reward(g.discriminator(g._absorbing_input(1)), "logit"))
+    assert np.allclose(r[1, 0] - base[1, 0], r_abs * 0.9 / 0.1, atol=1e-4)
+    assert np.allclose(np.delete(r.ravel(), 2), np.delete(base.ravel(), 2))
+    g.close()
+
+
+def test_frozen_discriminator_never_changes(cart_demos):
+    g = GAIL("CartPole-v1", cart_demos, seed=0, freeze_discriminator=True, **SMALL)
+    before = [p.detach().clone() for p in g.discriminator.parameters()]
+    g.learn(256, progress_bar=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, g.discriminator.parameters()))
+    g.close()
+
+
+def test_obs_normalization_from_demonstrations(cart_demos):
+    g = GAIL("CartPole-v1", cart_demos, seed=0, normalize_obs=True, **SMALL)
+    x = g.encoder(cart_demos.observations)
+    assert np.allclose(x.mean(0), 0, atol=1e-4) and np.allclose(x.std(0), 1, atol=1e-3)
+    raw, _ = gym.make("CartPole-v1").reset(seed=5)
+    seen, _ = g.ppo.env.envs[0].reset(seed=5)                     # the policy sees scaled observations too
+    assert np.allclose(seen, g.encoder(raw)[0])
+    g.close()
+    with pytest.raises(ValueError, match="Box observations only"):
+        ObsEncoder(gym.spaces.Discrete(5), shift=np.zeros(5))
+    with pytest.raises(ValueError, match="obs_scale must be positive"):
+        ObsEncoder(gym.spaces.Box(-1, 1, (2,)), scale=np.array([1.0, 0.0]))
+
+
+def test_bad_input_errors(tmp_path, cart_demos, taxi_demos):
+    with pytest.raises(ValueError, match="observation_space"):
+        GAIL("CartPole-v1", taxi_demos)                          # spaces do not match
+    with pytest.raises(TypeError, match="Demonstrations"):
+        GAIL("CartPole-v1", {"observations": np.zeros((3, 4))})
+    with pytest.raises(ValueError, match="empty"):
+        cart_demos.select(np.zeros(len(cart_demos), bool))      # empty demonstrations
+    arrays = {f: getattr(cart_demos, f) for f in FIELDS if f != "actions"}
+    save_arrays(tmp_path / "bad.npz", "demonstrations", arrays, {"env_id": "CartPole-v1"})
+    with pytest.raises(ValueError, match="actions"):
+        Demonstrations.load(tmp_path / "bad.npz")               # missing field named
+    with pytest.raises(TypeError, match="unknown GAIL/PPO hyperparameter"):
+        GAIL("CartPole-v1", cart_demos, disc_learning_rate=1.0)
+    with pytest.raises(ValueError, match="reward must be one of"):
+        GAIL("CartPole-v1", cart_demos, reward="log D")
+    with pytest.raises(ValueError, match="disc_steps"):
+        Config(disc_steps=0).validate()
+    assert check_demonstrations(cart_demos, gym.make("CartPole-v1")) is cart_demos
+
+
+def test_pretrain_initializes_the_policy_by_behaviour_cloning(taxi_demos):
+    g = GAIL("Taxi-v4", taxi_demos, seed=0, **SMALL).pretrain(n_updates=300)
+    seen = np.unique(taxi_demos.observations)
+    expert = {int(s): int(a) for s, a in zip(taxi_demos.observations, taxi_demos.actions)}
+    assert g.history["bc_pretrain"]["accuracy"][-1] > 0.9
+    assert np.mean(g.predict(seen)[0] == np.array([expert[int(s)] for s in seen])) > 0.9
+    g.close()
