@@ -570,8 +570,8 @@ class GAN(_FlatModel):
         self.generator = mlp(c.latent_dim, self.dim, c.g_hidden, c.activation)
         self.discriminator = mlp(self.dim, 1, c.d_hidden, c.activation)
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=c.betas)
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=c.betas)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=c.betas, fused=True)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=c.betas, fused=True)
 
     def _modules(self):
         return {"generator": self.generator, "discriminator": self.discriminator, "generator_ema": self.generator_ema}
@@ -589,7 +589,7 @@ class GAN(_FlatModel):
             p_ema.lerp_(p, 1.0 - self.config.ema)                          # θ̄ ← ema·θ̄ + (1 − ema)·θ
 
     def _d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, float, float]:
-        d_real, d_fake = self.discriminator(real).squeeze(1), self.discriminator(fake).squeeze(1)
+        d_real, d_fake = self.discriminator(torch.cat([real, fake])).squeeze(1).split([len(real), len(fake)])
         if self.config.loss == "wasserstein":
             # critic: maximise E[D(x)] - E[D(G(z))], with λ E[(||∇D(x̂)|| - 1)²] on interpolates x̂
             alpha = torch.rand(len(real), 1, generator=self._rng)
