@@ -84,7 +84,10 @@ def load_arrays(path: str | os.PathLike, kind: str) -> tuple[dict[str, np.ndarra
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):  # a bare .npy array: not one of our files
+            raise ValueError(f"{path} holds a bare array, not a genrl_lib .npz file")
+        with z:
             files = z.files
             header = json.loads(z[_HEADER].tobytes().decode()) if _HEADER in files else None
             arrays = {k: z[k] for k in files if k != _HEADER}

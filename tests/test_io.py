@@ -22,6 +22,9 @@ def test_foreign_and_corrupt_files(tmp_path):
         io.load_arrays(tmp_path / "junk.npz", "q_table")
     with pytest.raises(FileNotFoundError):
         io.load_arrays(tmp_path / "missing.npz", "q_table")
+    np.save(tmp_path / "bare.npy", np.ones(3))
+    with pytest.raises(ValueError, match="bare array"):
+        io.load_arrays(tmp_path / "bare.npy", "q_table")
     (tmp_path / "junk.pt").write_bytes(b"\x00" * 10)
     with pytest.raises(ValueError, match="corrupt or not a genrl_lib model"):
         io.load_torch(tmp_path / "junk.pt", "dqn")
