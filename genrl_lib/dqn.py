@@ -40,7 +40,8 @@ KIND = "dqn"
 
 @dataclass
 class Config:
-    """DQN hyperparameters. The defaults solve CartPole-v1 (500) in 50k environment steps.
+    """DQN hyperparameters. Defaults tuned for CartPole-v1 on a 50k-step budget (tuning seeds 100-110; how many
+    benchmark seeds reach 475 is measured by benchmarks/dqn_cartpole.py, not promised here).
 
     Attributes:
         learning_rate: Adam step size at the start of training.
@@ -74,7 +75,7 @@ class Config:
     gamma: float = 0.99
     n_steps: int = 3
     train_freq: int = 8
-    gradient_steps: int = 2
+    gradient_steps: int = 3
     target_update_interval: int = 500
     tau: float = 1.0
     exploration_fraction: float = 0.2
