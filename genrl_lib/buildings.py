@@ -43,7 +43,8 @@ import gymnasium as gym
 import numpy as np
 
 __all__ = ["BUILDINGS", "PERIODS", "make_building_env", "sinergym_id", "parse_period", "BuildingEnv",
-           "rule_based_expert", "constant_policy", "EpisodeStats", "run_episode", "discrete_setpoints"]
+           "rule_based_expert", "constant_policy", "EpisodeStats", "run_episode", "discrete_setpoints",
+           "IMITATION_PERIODS", "imitation_periods", "observation_scaler", "random_policy"]
 
 BUILDINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "5zone": ("5zone", ("cool", "hot", "mixed")),
@@ -358,3 +359,45 @@ def rule_based_expert(env: BuildingEnv):
 
     expert.variables = variables
     return expert
+
+
+# ---------------------------------------------------------------- imitation helpers (issue 9)
+#: Demonstration and evaluation periods of the imitation experiments: the expert is recorded on the first,
+#: every controller is scored on the second (never the same days).
+IMITATION_PERIODS: dict[str, tuple] = {
+    "week": (((1, 1), (1, 7)), ((1, 8), (1, 14))),    # demonstrations Jan 1-7, evaluation Jan 8-14
+    "month": ("january", "february"),                 # demonstrations January, evaluation February
+    "year": ("january", "year"),                      # demonstrations January, evaluation the whole year
+}
+
+
+def imitation_periods(period: str) -> tuple:
+    """``(demonstration_period, evaluation_period)`` for ``period`` in ``"week"``, ``"month"``, ``"year"``."""
+    if period not in IMITATION_PERIODS:
+        raise ValueError(f"period must be one of {list(IMITATION_PERIODS)}, got {period!r}")
+    return IMITATION_PERIODS[period]
+
+
+def observation_scaler(observations, floor: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Shift and scale that standardize raw Sinergym observations ``(N, d)``: the mean, and ``max(std, floor)``.
+
+    The floor matters for features that are constant in the demonstrations (the month is always 1 in
+    January): a plain standardization would divide by ~0 and turn February's month into a huge input.
+
+    Returns:
+        ``(shift, scale)``, two float32 ``(d,)`` arrays (pass them to GAIL / BC as ``obs_shift``, ``obs_scale``).
+    """
+    x = np.asarray(observations, dtype=np.float64)
+    if x.ndim != 2 or len(x) < 1:
+        raise ValueError(f"observations must be a non-empty (N, d) array, got shape {x.shape}")
+    if not floor > 0:
+        raise ValueError(f"floor must be positive, got {floor}")
+    return x.mean(axis=0).astype(np.float32), np.maximum(x.std(axis=0), floor).astype(np.float32)
+
+
+def random_policy(env: gym.Env, seed: int = 0):
+    """A uniformly random discrete controller with its own generator (``seed``): a callable ``obs -> int``."""
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise TypeError("random_policy draws discrete actions: make the env with discrete=True")
+    rng, n = np.random.default_rng(seed), int(env.action_space.n)
+    return lambda obs: int(rng.integers(n))

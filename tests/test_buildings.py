@@ -82,3 +82,27 @@ def test_close_removes_output_and_leaves_cwd_clean(tmp_path):
         assert list(Path(tmp_path).iterdir()) == []
     finally:
         os.chdir(cwd)
+
+
+def test_imitation_helpers():
+    from genrl_lib.buildings import imitation_periods, observation_scaler, random_policy
+
+    demo, ev = imitation_periods("week")
+    assert parse_period(demo) == (1, 1, 1991, 7, 1, 1991) and parse_period(ev) == (8, 1, 1991, 14, 1, 1991)
+    assert imitation_periods("month") == ("january", "february")
+    with pytest.raises(ValueError, match=r"period must be one of \['week', 'month', 'year'\]"):
+        imitation_periods("decade")
+    x = np.array([[1.0, 10.0, 100.0], [1.0, 30.0, 300.0]])
+    shift, scale = observation_scaler(x)
+    assert shift.shape == scale.shape == (3,) and shift.dtype == np.float32
+    assert np.allclose(shift, [1, 20, 200]) and np.allclose(scale, [1, 10, 100])   # constant column: floor 1
+    with pytest.raises(ValueError, match=r"observations must be a non-empty \(N, d\) array"):
+        observation_scaler(np.zeros(3))
+    with pytest.raises(ValueError, match="floor must be positive"):
+        observation_scaler(x, floor=0)
+    env = gym.make("CartPole-v1")
+    a, b = random_policy(env, seed=3), random_policy(env, seed=3)
+    draws = [a(None) for _ in range(50)]
+    assert draws == [b(None) for _ in range(50)] and set(draws) == {0, 1}
+    with pytest.raises(TypeError, match="discrete=True"):
+        random_policy(gym.make("Pendulum-v1"))

@@ -1,0 +1,162 @@
+"""Benchmark: GAIL and behaviour cloning imitate a rule-based HVAC controller on three Sinergym buildings.
+
+    OMP_NUM_THREADS=1 python benchmarks/gail_buildings.py --seeds 3 --period week --out /tmp/gail_buildings_week
+    OMP_NUM_THREADS=1 python benchmarks/gail_buildings.py --seeds 3 --period month --out /tmp/gail_buildings_month
+
+Buildings (``genrl_lib.buildings.make_building_env``, discrete setpoint actions): 5zone-hot, datacenter-mixed
+(``datacenter_dx``), warehouse-hot. Expert: Sinergym's rule-based controller mapped to the nearest discrete action
+(``rule_based_expert``). Periods (``genrl_lib.buildings.IMITATION_PERIODS``): the expert is recorded on the
+demonstration period (one episode: the simulation is deterministic, a second one would be identical) and GAIL
+trains in that period; every controller is scored on a *different* evaluation period:
+
+* ``week``: demonstrations Jan 1-7, evaluation Jan 8-14;
+* ``month``: demonstrations January, evaluation February;
+* ``year``: demonstrations January, evaluation the whole year.
+
+For each building and seed: return, HVAC energy (kWh) and comfort-violation hours of a uniformly random controller
+(seeded), the expert, GAIL (``genrl_lib.gail.GAIL``, logit reward, absorbing state, gradient penalty 10, PPO with
+``n_steps=128``, 5 discriminator steps of 128 pairs per rollout; observations standardized by ``observation_scaler`` of the demonstrations, std floored at 1) and
+BC (``genrl_lib.bc.BehaviourCloning``, same network and scaler); GAIL's env steps and wall seconds.
+``torch.set_num_threads(1)``. Writes ``OUT/result.json`` (per seed, summaries, ratios GAIL/expert, command,
+versions) and ``OUT/gail_<building>_seed<k>.pt`` (``GAIL.load``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import genrl_lib
+from genrl_lib.bc import BehaviourCloning
+from genrl_lib.buildings import (imitation_periods, make_building_env, observation_scaler, random_policy,
+                                 rule_based_expert, run_episode)
+from genrl_lib.demonstrations import collect_demonstrations
+from genrl_lib.gail import GAIL
+from genrl_lib.io import save_json
+
+BUILDINGS = (("5zone", "hot"), ("datacenter", "mixed"), ("warehouse", "hot"))
+# short rollouts and 5 discriminator steps per rollout: a week is only 671 steps, so D must learn from few rollouts
+PPO_HP = dict(n_steps=128, batch_size=64, n_epochs=4, gamma=0.99, gae_lambda=0.95, learning_rate=3e-4,
+              ent_coef=0.01, net_arch=(64, 64), disc_steps=5, disc_batch_size=128, disc_lr=1e-3)
+STEPS = {"week": 12_000, "month": 24_000, "year": 24_000}
+
+
+def stats_dict(s) -> dict:
+    return {"return": round(s.ret, 3), "energy_kwh": round(s.energy_kwh, 3),
+            "comfort_violation_hours": round(s.comfort_violation_hours, 3), "steps": s.steps}
+
+
+def summary(xs) -> dict:
+    xs = np.asarray(xs, float)
+    return {"mean": round(float(xs.mean()), 3), "std": round(float(xs.std()), 3), "min": round(float(xs.min()), 3),
+            "max": round(float(xs.max()), 3)}
+
+
+def versions() -> dict:
+    import gymnasium
+    import sinergym
+    return {"python": platform.python_version(), "torch": torch.__version__, "gymnasium": gymnasium.__version__,
+            "numpy": np.__version__, "sinergym": getattr(sinergym, "__version__", "?")}
+
+
+def run_building(building, weather, seeds, period, steps, out: Path | None) -> dict:
+    # Sinergym's EnergyPlus callbacks misbehave with two simulations alive in one process (close() then hangs),
+    # so the demonstration-period env and the evaluation-period env are never open at the same time.
+    demo_period, eval_period = imitation_periods(period)
+    t0 = time.perf_counter()
+    res = {"building": building, "weather": weather, "seeds": {s: {} for s in seeds}}
+    agents = {}
+    train_env = make_building_env(building, weather, period=demo_period, seed=0)
+    try:
+        demos = collect_demonstrations(train_env, rule_based_expert(train_env), n_episodes=1, seed=0)
+        shift, scale = observation_scaler(demos.observations)
+        res["n_demonstrations"] = len(demos)
+        res["expert_actions"] = np.bincount(demos.actions.astype(int), minlength=10).tolist()
+        for seed in seeds:
+            row = res["seeds"][seed]
+            genrl_lib.set_seed(seed)
+            tb = time.perf_counter()
+            bc = BehaviourCloning(train_env, demos, seed=seed, obs_shift=shift, obs_scale=scale,
+                                  net_arch=PPO_HP["net_arch"]).learn(progress_bar=False)
+            row["bc_train_wall_s"] = round(time.perf_counter() - tb, 2)
+            genrl_lib.set_seed(seed)
+            tg = time.perf_counter()
+            agent = GAIL(train_env, demos, seed=seed, obs_shift=shift, obs_scale=scale, **PPO_HP)
+            agent.learn(steps, progress_bar=False)
+            row["gail_env_steps"] = agent.num_timesteps
+            row["gail_train_wall_s"] = round(time.perf_counter() - tg, 2)
+            row["gail_disc_acc_expert_last"] = round(float(agent.history["disc_acc_expert"][-1]), 3)
+            row["gail_disc_acc_policy_last"] = round(float(agent.history["disc_acc_policy"][-1]), 3)
+            if out is not None:
+                agent.save(out / f"gail_{building}_seed{seed}.pt")
+            agents[seed] = (bc, agent)
+            print(f"  {building} seed {seed}: GAIL {row['gail_env_steps']} steps in {row['gail_train_wall_s']:.0f} s",
+                  flush=True)
+    finally:
+        train_env.close()
+    eval_env = make_building_env(building, weather, period=eval_period, seed=0)
+    try:
+        expert = stats_dict(run_episode(eval_env, rule_based_expert(eval_env)))
+        res["expert"] = expert
+        print(f"{building}-{weather}: expert {expert}  (actions in demos: {res['expert_actions']})", flush=True)
+        for seed in seeds:
+            row, (bc, agent) = res["seeds"][seed], agents[seed]
+            row["random"] = stats_dict(run_episode(eval_env, random_policy(eval_env, seed)))
+            row["bc"] = stats_dict(run_episode(eval_env, bc))
+            gail = run_episode(eval_env, agent)
+            row["gail"] = stats_dict(gail)
+            row["gail_actions"] = np.bincount(gail.actions.astype(int), minlength=10).tolist()
+            print(f"  seed {seed}: random {row['random']['return']:.1f}  BC {row['bc']['return']:.1f}  "
+                  f"GAIL {row['gail']['return']:.1f}  expert {expert['return']:.1f}", flush=True)
+    finally:
+        eval_env.close()
+    for who in ("random", "bc", "gail"):
+        for k in ("return", "energy_kwh", "comfort_violation_hours"):
+            res.setdefault("summary", {}).setdefault(who, {})[k] = summary([r[who][k] for r in res["seeds"].values()])
+    res["gail_over_expert"] = summary([r["gail"]["return"] / expert["return"] for r in res["seeds"].values()])
+    res["bc_over_expert"] = summary([r["bc"]["return"] / expert["return"] for r in res["seeds"].values()])
+    res["wall_s"] = round(time.perf_counter() - t0, 2)
+    return res
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--period", choices=("week", "month", "year"), default="week")
+    p.add_argument("--steps", type=int, default=None, help="GAIL env-step budget (default: 12k week, 24k month/year)")
+    p.add_argument("--buildings", default="5zone,datacenter,warehouse")
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    steps = args.steps or STEPS[args.period]
+    demo_period, eval_period = imitation_periods(args.period)
+    t0 = time.perf_counter()
+    wanted = args.buildings.split(",")
+    results = {b: run_building(b, w, range(args.seeds), args.period, steps, args.out) for b, w in BUILDINGS if b in wanted}
+    # "within 5%": GAIL's return is at most 5% worse than the expert's (returns are negative: ratio <= 1.05)
+    doc = {"command": "gail_buildings.py " + " ".join(sys.argv[1:] if argv is None else argv),
+           "period": args.period, "demonstration_period": str(demo_period), "evaluation_period": str(eval_period),
+           "gail_steps": steps, "ppo": PPO_HP, "seeds": list(range(args.seeds)), "torch_threads": 1,
+           "buildings": results, "wall_s": round(time.perf_counter() - t0, 2), "versions": versions(),
+           "goal_gail_within_5pct": {b: all(r["gail"]["return"] >= 1.05 * res["expert"]["return"]
+                                           for r in res["seeds"].values()) for b, res in results.items()}}
+    save_json(args.out / "result.json", doc)
+    print(f"\n{'building':<12}{'random':>18}{'expert':>10}{'BC':>18}{'GAIL':>18}{'GAIL/expert':>13}")
+    for b, res in results.items():
+        s = res["summary"]
+        f = lambda d: f"{d['return']['mean']:.1f}±{d['return']['std']:.1f}"  # noqa: E731
+        print(f"{b:<12}{f(s['random']):>18}{res['expert']['return']:>10.1f}{f(s['bc']):>18}{f(s['gail']):>18}"
+              f"{res['gail_over_expert']['mean']:>13.3f}")
+    print(f"wall {doc['wall_s']:.0f} s; goal (GAIL within 5% of expert, every seed): {doc['goal_gail_within_5pct']}")
+    return doc
+
+
+if __name__ == "__main__":
+    main()
