@@ -3,6 +3,10 @@
 All functions read the environment's model ``env.unwrapped.P[s][a] = [(prob, s', r, terminated), ...]``
 (the toy-text convention) and turn it into arrays once (:func:`tabular_model`). Values are exact up
 to ``tol``; no sampling is involved.
+
+The second half learns from samples instead: :func:`q_learning`, :func:`sarsa` and
+:func:`monte_carlo_control` share one episode loop, and :class:`TabularSimulator` replays the env's own
+dynamics from ``P`` (same transitions as ``env.step`` for the same seed, without its overhead).
 """
 
 from __future__ import annotations
@@ -214,7 +218,7 @@ class TabularSimulator:
     ``reset`` does the same with ``initial_state_distrib``; ``gym.make`` adds a ``TimeLimit``. This class
     does exactly that with a generator seeded like the env's (:func:`gymnasium.utils.seeding.np_random`), so
     for the same seed and the same actions it returns the **same** states, rewards and flags as ``gym.step``
-    (``tests/test_qlearning.py`` checks it), about 10x faster. The learner still only sees sampled transitions.
+    (``tests/test_qlearning.py`` checks it), several times faster. The learner still only sees sampled transitions.
 
     Args:
         env: a tabular env (see :func:`tabular_model`); Taxi's ``fickle_passenger`` variant is refused
@@ -394,7 +398,7 @@ def _run_episodes(sim, method: str, n_episodes: int, alpha: float, gamma: float,
     from genrl_lib.progress import progress_bar as _bar
 
     S, A = sim.n_states, sim.n_actions
-    Q = [[float(q_init)] * A for _ in range(S)]  # lists of floats: ~10x faster than ndarray scalar indexing
+    Q = [[float(q_init)] * A for _ in range(S)]  # lists of floats: faster than ndarray scalar indexing
     agent_rng = np.random.default_rng([seed, 1])   # the agent's coin flips, independent of the env's stream
     buf, k = [], 0
     returns, lengths = np.zeros(n_episodes), np.zeros(n_episodes, dtype=np.int64)
