@@ -4,8 +4,9 @@
     OMP_NUM_THREADS=1 python benchmarks/gail_buildings.py --seeds 3 --period month --out /tmp/gail_buildings_month
 
 Buildings (``genrl_lib.buildings.make_building_env``, discrete setpoint actions): 5zone-hot, datacenter-mixed
-(``datacenter_dx``), warehouse-hot. Expert: Sinergym's rule-based controller mapped to the nearest discrete action
-(``rule_based_expert``). Periods (``genrl_lib.buildings.IMITATION_PERIODS``): the expert is recorded on the
+(``datacenter_dx``), warehouse-hot. Expert: ``select_expert`` on the demonstration period, the best of Sinergym's rule-based
+controller mapped to the nearest discrete action (``rule_based_expert``) and the 10 constant controllers (in
+January the rule-based controllers are constant too, and on the Warehouse another constant beats them). Periods (``genrl_lib.buildings.IMITATION_PERIODS``): the expert is recorded on the
 demonstration period (one episode: the simulation is deterministic, a second one would be identical) and GAIL
 trains in that period; every controller is scored on a *different* evaluation period:
 
@@ -34,8 +35,8 @@ import torch
 
 import genrl_lib
 from genrl_lib.bc import BehaviourCloning
-from genrl_lib.buildings import (imitation_periods, make_building_env, observation_scaler, random_policy,
-                                 rule_based_expert, run_episode)
+from genrl_lib.buildings import (constant_policy, imitation_periods, make_building_env, observation_scaler, random_policy,
+                                 rule_based_expert, run_episode, select_expert)
 from genrl_lib.demonstrations import collect_demonstrations
 from genrl_lib.gail import GAIL
 from genrl_lib.io import save_json
@@ -74,7 +75,9 @@ def run_building(building, weather, seeds, period, steps, out: Path | None) -> d
     agents = {}
     train_env = make_building_env(building, weather, period=demo_period, seed=0)
     try:
-        demos = collect_demonstrations(train_env, rule_based_expert(train_env), n_episodes=1, seed=0)
+        name, expert_pi, candidates = select_expert(train_env)      # chosen on the demonstration period only
+        res["expert_name"], res["expert_candidates_demo_period"] = name, {k: round(v, 3) for k, v in candidates.items()}
+        demos = collect_demonstrations(train_env, expert_pi, n_episodes=1, seed=0)
         shift, scale = observation_scaler(demos.observations)
         res["n_demonstrations"] = len(demos)
         res["expert_actions"] = np.bincount(demos.actions.astype(int), minlength=10).tolist()
@@ -102,9 +105,11 @@ def run_building(building, weather, seeds, period, steps, out: Path | None) -> d
         train_env.close()
     eval_env = make_building_env(building, weather, period=eval_period, seed=0)
     try:
-        expert = stats_dict(run_episode(eval_env, rule_based_expert(eval_env)))
+        expert = stats_dict(run_episode(eval_env, constant_policy(int(name.split()[1])) if name != "rule-based"
+                                        else rule_based_expert(eval_env)))
         res["expert"] = expert
-        print(f"{building}-{weather}: expert {expert}  (actions in demos: {res['expert_actions']})", flush=True)
+        res["rule_based_eval"] = stats_dict(run_episode(eval_env, rule_based_expert(eval_env)))
+        print(f"{building}-{weather}: expert ({name}) {expert}  (actions in demos: {res['expert_actions']})", flush=True)
         for seed in seeds:
             row, (bc, agent) = res["seeds"][seed], agents[seed]
             row["random"] = stats_dict(run_episode(eval_env, random_policy(eval_env, seed)))

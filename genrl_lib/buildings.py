@@ -44,7 +44,7 @@ import numpy as np
 
 __all__ = ["BUILDINGS", "PERIODS", "make_building_env", "sinergym_id", "parse_period", "BuildingEnv",
            "rule_based_expert", "constant_policy", "EpisodeStats", "run_episode", "discrete_setpoints",
-           "IMITATION_PERIODS", "imitation_periods", "observation_scaler", "random_policy"]
+           "IMITATION_PERIODS", "imitation_periods", "observation_scaler", "random_policy", "select_expert"]
 
 BUILDINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "5zone": ("5zone", ("cool", "hot", "mixed")),
@@ -401,3 +401,23 @@ def random_policy(env: gym.Env, seed: int = 0):
         raise TypeError("random_policy draws discrete actions: make the env with discrete=True")
     rng, n = np.random.default_rng(seed), int(env.action_space.n)
     return lambda obs: int(rng.integers(n))
+
+
+def select_expert(env: BuildingEnv) -> tuple[str, object, dict[str, float]]:
+    """Pick the expert among Sinergym's rule-based controller and the ``n`` constant controllers, by their
+    return on ``env``'s run period (use the *demonstration* period, never the evaluation one).
+
+    In winter the rule-based controllers are constant anyway, and a different constant setpoint pair can
+    beat them (e.g. the Warehouse in January), so the selection is made explicit rather than assumed.
+
+    Returns:
+        ``(name, policy, returns)``: ``name`` is ``"rule-based"`` or ``"constant <a>"``, ``policy`` a callable
+        ``obs -> int``, ``returns`` maps every candidate's name to its return (``n + 1`` episodes are simulated).
+    """
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise TypeError("select_expert compares discrete controllers: make the env with discrete=True")
+    candidates = {"rule-based": rule_based_expert(env)}
+    candidates.update({f"constant {a}": constant_policy(a) for a in range(int(env.action_space.n))})
+    returns = {name: run_episode(env, pi).ret for name, pi in candidates.items()}
+    best = max(returns, key=returns.get)
+    return best, candidates[best], returns

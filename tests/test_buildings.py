@@ -106,3 +106,12 @@ def test_imitation_helpers():
     assert draws == [b(None) for _ in range(50)] and set(draws) == {0, 1}
     with pytest.raises(TypeError, match="discrete=True"):
         random_policy(gym.make("Pendulum-v1"))
+
+
+def test_select_expert_picks_the_best_candidate_on_its_period(zone_env):
+    from genrl_lib.buildings import select_expert
+
+    name, policy, returns = select_expert(zone_env)
+    assert set(returns) == {"rule-based"} | {f"constant {a}" for a in range(10)}
+    assert returns[name] == max(returns.values())
+    assert run_episode(zone_env, policy).ret == pytest.approx(returns[name])   # deterministic simulation
