@@ -403,21 +403,30 @@ def random_policy(env: gym.Env, seed: int = 0):
     return lambda obs: int(rng.integers(n))
 
 
-def select_expert(env: BuildingEnv) -> tuple[str, object, dict[str, float]]:
+def select_expert(env: BuildingEnv, constants=None) -> tuple[str, object, dict[str, float]]:
     """Pick the expert among Sinergym's rule-based controller and the ``n`` constant controllers, by their
     return on ``env``'s run period (use the *demonstration* period, never the evaluation one).
 
     In winter the rule-based controllers are constant anyway, and a different constant setpoint pair can
     beat them (e.g. the Warehouse in January), so the selection is made explicit rather than assumed.
 
+    Args:
+        env: a discrete :class:`BuildingEnv` on the demonstration period.
+        constants: the constant actions to try (default: all ``n``).
+
     Returns:
         ``(name, policy, returns)``: ``name`` is ``"rule-based"`` or ``"constant <a>"``, ``policy`` a callable
-        ``obs -> int``, ``returns`` maps every candidate's name to its return (``n + 1`` episodes are simulated).
+        ``obs -> int``, ``returns`` maps every candidate's name to its return (one episode per candidate).
     """
     if not isinstance(env.action_space, gym.spaces.Discrete):
         raise TypeError("select_expert compares discrete controllers: make the env with discrete=True")
+    n = int(env.action_space.n)
+    constants = range(n) if constants is None else list(constants)
+    bad = [a for a in constants if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not 0 <= a < n]
+    if bad:
+        raise ValueError(f"constants must be ints in [0, {n}), got {bad}")
     candidates = {"rule-based": rule_based_expert(env)}
-    candidates.update({f"constant {a}": constant_policy(a) for a in range(int(env.action_space.n))})
+    candidates.update({f"constant {a}": constant_policy(a) for a in constants})
     returns = {name: run_episode(env, pi).ret for name, pi in candidates.items()}
     best = max(returns, key=returns.get)
     return best, candidates[best], returns

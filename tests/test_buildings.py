@@ -111,7 +111,9 @@ def test_imitation_helpers():
 def test_select_expert_picks_the_best_candidate_on_its_period(zone_env):
     from genrl_lib.buildings import select_expert
 
-    name, policy, returns = select_expert(zone_env)
-    assert set(returns) == {"rule-based"} | {f"constant {a}" for a in range(10)}
+    name, policy, returns = select_expert(zone_env, constants=(2, 8))
+    assert set(returns) == {"rule-based", "constant 2", "constant 8"}
     assert returns[name] == max(returns.values())
     assert run_episode(zone_env, policy).ret == pytest.approx(returns[name])   # deterministic simulation
+    with pytest.raises(ValueError, match=r"constants must be ints in \[0, 10\)"):
+        select_expert(zone_env, constants=[10])
