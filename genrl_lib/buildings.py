@@ -189,8 +189,8 @@ class BuildingEnv(gym.Wrapper):
         super().__init__(env)
         self.building, self.weather, self.period = building, weather, period
         self.output_dir, self._owns_output = output_dir, owns_output
-        self.timesteps_per_hour = int(env.unwrapped.model.timesteps_per_hour) if hasattr(env.unwrapped.model, "timesteps_per_hour") \
-            else int(round(env.unwrapped.model.timestep_per_episode / max(1, _hours(period))))
+        # Sinergym's model does not expose its steps per hour: derive it from the episode length and the period.
+        self.timesteps_per_hour = int(round(env.unwrapped.model.timestep_per_episode / _hours(period)))
         self.variables = list(env.unwrapped.observation_variables)
         self._closed = False
 
@@ -341,23 +341,12 @@ def rule_based_expert(env: BuildingEnv):
     table = discrete_setpoints(env)                          # (n_actions, d)
     box = env.unwrapped.action_space if isinstance(env.unwrapped.action_space, gym.spaces.Box) else None
     low, high = (box.low, box.high) if box is not None else (table.min(0), table.max(0))
-    variables = env.variables
-    if env.building == "datacenter":
-        rbc = RBCIncrementalDatacenter(env.unwrapped)
-
-        def act_continuous(obs):
-            return rbc.act(obs)
-    else:
-        rbc = RBC5Zone(env.unwrapped)
-
-        def act_continuous(obs):
-            return rbc.act(obs)
+    rbc = (RBCIncrementalDatacenter if env.building == "datacenter" else RBC5Zone)(env.unwrapped)
 
     def expert(obs) -> int:
-        sp = np.clip(np.asarray(act_continuous(obs), dtype=float).reshape(-1), low, high)
+        sp = np.clip(np.asarray(rbc.act(obs), dtype=float).reshape(-1), low, high)
         return int(np.argmin(((table - sp) ** 2).sum(axis=1)))
 
-    expert.variables = variables
     return expert
 
 
