@@ -101,9 +101,24 @@ def _cell_path(out: Path, name: str, seed: int) -> Path:
     return out / "cells" / f"{name}__seed{seed}.json"
 
 
+def _load_cell(out: Path, name: str, seed: int) -> dict | None:
+    """A finished cell, or ``None``; refuses a cell made by another protocol of the column."""
+    path = _cell_path(out, name, seed)
+    if not path.exists():
+        return None
+    cell = load_json(path)
+    if cell.get("protocol") != COLUMNS[name].protocol:
+        raise ValueError(f"{path} was produced by another protocol of column {name!r} (the code changed since); "
+                         f"delete that file to recompute it, or pick another --out")
+    return cell
+
+
 def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress: bool = True,
               command: str | None = None) -> dict:
     """Run (or resume) every (column, seed) cell and write the aggregated outputs into ``out``.
+
+    Cells are independent files, so several processes may fill one directory at once with disjoint
+    ``columns`` (e.g. one per core); every run aggregates the cells of the columns it was asked for.
 
     Args:
         out: output directory (created if needed).
@@ -115,13 +130,14 @@ def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress: 
         The ``results.json`` content.
 
     Raises:
-        ValueError: unknown column, ``seeds <= 0``, or ``out`` holds results of another configuration.
+        ValueError: unknown column, ``seeds <= 0``, or ``out`` holds results of another configuration
+            (quick vs full, other epochs) or of another protocol of a column.
     """
     from genrl_lib.progress import progress_bar
 
     names = _check_args(columns, seeds)
     out = Path(out)
-    config = {"quick": bool(quick), "seeds": int(seeds), "columns": names, "epochs": list(EPOCHS)}
+    config = {"quick": bool(quick), "epochs": list(EPOCHS)}
     cfg_path = out / "config.json"
     if cfg_path.exists():
         old = load_json(cfg_path)
@@ -130,22 +146,25 @@ def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress: 
                              f"those options; to start fresh, pick another --out or delete {out}")
     else:
         save_json(cfg_path, config)
-    todo = [(n, s) for n in names for s in range(seeds) if not _cell_path(out, n, s).exists()]
+    todo = [(n, s) for n in names for s in range(seeds) if _load_cell(out, n, s) is None]
     est = sum(COLUMNS[n].seconds[0 if quick else 1] for n, _ in todo)
     if progress:
         print(f"{len(todo)} of {len(names) * seeds} cells to run; expected duration about {est / 60:.1f} min "
-              f"({'quick' if quick else 'full'} protocol)", flush=True)
+              f"({'quick' if quick else 'full'} protocol, one core)", flush=True)
     with progress_bar(len(todo), "thesis table", enabled=progress, unit="cell") as bar:
         for name, seed in todo:
+            bar.set_postfix(cell=f"{name} seed {seed}", refresh=True)
             t0 = time.perf_counter()
             res = dict(COLUMNS[name].run(seed, quick))
             values = [float(v) for v in res.get("values", [])]
             if len(values) != len(EPOCHS):
                 raise RuntimeError(f"column {name!r} returned {len(values)} values, expected one per epoch {EPOCHS}")
-            res.update(values=values, seed=seed, wall_seconds=time.perf_counter() - t0)
+            res.update(values=values, seed=seed, wall_seconds=time.perf_counter() - t0,
+                       protocol=COLUMNS[name].protocol, quick=bool(quick), versions=versions())
             save_json(_cell_path(out, name, seed), res)   # atomic: a crash never leaves half a cell
             bar.update(1)
-    results = _aggregate(out, names, seeds, config, command or " ".join(sys.argv))
+    results = _aggregate(out, names, seeds, {**config, "seeds": int(seeds), "columns": names},
+                         command or " ".join(sys.argv))
     save_json(out / "results.json", results)
     _write_csv(out / "results.csv", results)
     (out / "table.md").write_text(render_markdown(results), encoding="utf-8")
@@ -155,14 +174,16 @@ def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress: 
 def _aggregate(out: Path, names, seeds, config, command) -> dict:
     cols = {}
     for n in names:
-        cells = [load_json(_cell_path(out, n, s)) for s in range(seeds)]
+        cells = [_load_cell(out, n, s) for s in range(seeds)]
         v = np.array([c["values"] for c in cells])                       # (seeds, epochs)
         cols[n] = {"title": COLUMNS[n].title, "protocol": COLUMNS[n].protocol,
                    "mean": v.mean(0).tolist(), "std": v.std(0).tolist(), "per_seed": v.tolist(),
                    "env_steps": [c.get("env_steps") for c in cells],
                    "wall_seconds": [c["wall_seconds"] for c in cells],
-                   "notes": cells[0].get("notes", ""), "thesis": list(THESIS_TABLE.get(n, ()))}
-    return {"command": command, "config": config, "epochs": list(EPOCHS), "versions": versions(), "columns": cols}
+                   "notes": [c.get("notes", "") for c in cells], "extra": [c.get("extra", {}) for c in cells],
+                   "thesis": list(THESIS_TABLE.get(n, ()))}
+    return {"command": command, "config": config, "epochs": list(EPOCHS), "versions": versions(),
+            "wall_seconds_total": float(sum(sum(c["wall_seconds"]) for c in cols.values())), "columns": cols}
 
 
 def _write_csv(path: Path, results: dict) -> None:
@@ -213,9 +234,117 @@ def _hql_taxi(seed: int, quick: bool) -> dict:
             "notes": f"{n_experts} experts (best exact {db.exact_returns.max():.3f}), {n_tables} generated tables per epoch"}
 
 
-register_column(Column("hql-taxi", "HQL Taxi", _hql_taxi, (20, 120),
-                       "exact mean expected return (policy evaluation on the model, 200-step limit) of the greedy "
-                       "policies of generated Q-tables; one epoch = 10 GAN steps; optimum 7.930"))
+def _snapshot_epochs(agent, total_steps: int):
+    """A GAIL ``learn`` callback that keeps a copy of the policy's weights at every tenth epoch
+    (epoch = 1/100 of ``total_steps``; a snapshot is taken at the first iteration that reaches it)."""
+    marks = [e * total_steps / 100 for e in EPOCHS]
+    snaps: list[dict] = []
+
+    def callback(gail) -> None:
+        while len(snaps) < len(marks) and gail.num_timesteps >= marks[len(snaps)]:
+            snaps.append({k: v.detach().clone() for k, v in gail.ppo.actor.state_dict().items()})
+
+    return callback, snaps
+
+
+# GAIL settings on the buildings: as benchmarks/gail_buildings.py (short rollouts, 5 discriminator steps per rollout).
+BUILDING_GAIL = dict(n_steps=128, batch_size=64, n_epochs=4, gamma=0.99, gae_lambda=0.95, learning_rate=3e-4,
+                     ent_coef=0.01, net_arch=(64, 64), disc_steps=5, disc_batch_size=128, disc_lr=1e-3)
+# (demonstration period, evaluation period, GAIL env steps): full = January / February / 24k steps (8 Januaries);
+# quick = two January days / two other January days / 1,280 steps.
+BUILDING_PROTOCOL = {False: ("january", "february", 24_000), True: (((1, 1), (1, 2)), ((1, 8), (1, 9)), 1_280)}
+_EXPERTS: dict = {}   # (building, weather, quick) -> (name, demonstrations); the simulation is deterministic
+
+
+def _gail_building(building: str, weather: str):
+    """GAIL on a Sinergym building (:mod:`genrl_lib.buildings`): the expert (:func:`~genrl_lib.buildings.select_expert`
+    on the demonstration period) is recorded for one episode; GAIL (seed ``seed``) trains on that period and its
+    deterministic policy, snapshotted after epochs 10..100, is scored on the evaluation period (one episode each)."""
+
+    def run(seed: int, quick: bool) -> dict:
+        from genrl_lib.buildings import (constant_policy, make_building_env, observation_scaler,
+                                         rule_based_expert, run_episode, select_expert)
+        from genrl_lib.demonstrations import collect_demonstrations
+        from genrl_lib.gail import GAIL
+        from genrl_lib.seeding import set_seed
+
+        demo_period, eval_period, steps = BUILDING_PROTOCOL[quick]
+        # one Sinergym simulation open at a time (two in one process hang on close)
+        env = make_building_env(building, weather, period=demo_period, seed=0)
+        try:
+            key = (building, weather, quick)
+            if key not in _EXPERTS:
+                name, pi, _ = select_expert(env)
+                _EXPERTS[key] = (name, collect_demonstrations(env, pi, n_episodes=1, seed=0))
+            name, demos = _EXPERTS[key]
+            shift, scale = observation_scaler(demos.observations)
+            set_seed(seed)
+            agent = GAIL(env, demos, seed=seed, obs_shift=shift, obs_scale=scale, **BUILDING_GAIL)
+            callback, snaps = _snapshot_epochs(agent, steps)
+            agent.learn(steps, progress_bar=False, callback=callback)
+        finally:
+            env.close()
+        env = make_building_env(building, weather, period=eval_period, seed=0)
+        try:
+            values = []
+            for snap in snaps:
+                agent.ppo.actor.load_state_dict(snap)
+                values.append(run_episode(env, agent).ret)
+            expert = constant_policy(int(name.split()[1])) if name != "rule-based" else rule_based_expert(env)
+            expert_ret = run_episode(env, expert).ret
+        finally:
+            env.close()
+        return {"values": values, "env_steps": agent.num_timesteps,
+                "extra": {"expert": name, "expert_return": expert_ret, "demonstration_period": str(demo_period),
+                          "evaluation_period": str(eval_period)},
+                "notes": f"expert {name} (return {expert_ret:.1f} on the evaluation period)"}
+
+    return run
+
+
+# GAIL on gymnasium envs: the demonstrations of the table's runs (number of expert trajectories, subsampling).
+GYM_DEMOS = {"CartPole-v1": (1, 20), "Taxi-v4": (64, 1)}
+GYM_QUICK_STEPS = {"CartPole-v1": 30_000, "Taxi-v4": 20_000}
+
+
+def _gail_gym(env_id: str):
+    """GAIL on a gymnasium env through :func:`genrl_lib.gail.run_protocol` (the GAIL benchmark's protocol)."""
+
+    def run(seed: int, quick: bool) -> dict:
+        from genrl_lib.gail import run_protocol
+
+        n, every = GYM_DEMOS[env_id]
+        res = run_protocol(env_id, seed, n_trajectories=n, every=every,
+                           total_timesteps=GYM_QUICK_STEPS[env_id] if quick else None,
+                           n_eval_episodes=5 if quick else 20, progress_bar=False)
+        return {"values": list(res["values"]), "env_steps": int(res["env_steps"]),
+                "extra": {"n_trajectories": n, "every": every, "n_transitions": len(res["demonstrations"])},
+                "notes": f"{n} expert trajectories, every {every}th transition ({len(res['demonstrations'])} pairs)"}
+
+    return run
+
+
+def _register_all() -> None:
+    b = "return of the deterministic GAIL policy after epochs 10..100 (epoch = 1/100 of {steps} env steps), " \
+        "one episode on {ev}; demonstrations: one episode of the expert on {dm}"
+    full = dict(steps="24,000", ev="February", dm="January")
+    for name, title, building, weather, secs in (("gail-5zone", "GAIL 5Zone", "5zone", "hot", (40, 300)),
+                                                 ("gail-datacenter", "GAIL Datacenter", "datacenter", "mixed", (60, 700)),
+                                                 ("gail-warehouse", "GAIL Warehouse", "warehouse", "hot", (40, 300))):
+        register_column(Column(name, title, _gail_building(building, weather), secs,
+                               f"Sinergym {building}-{weather}, discrete setpoints; " + b.format(**full)))
+    register_column(Column("gail-cartpole", "GAIL CartPole", _gail_gym("CartPole-v1"), (30, 150),
+                           "mean return of 20 deterministic episodes after epochs 10..100 (epoch = 1/100 of the "
+                           "GAIL benchmark's budget); 1 expert trajectory subsampled every 20th transition; max 500"))
+    register_column(Column("gail-taxi", "GAIL Taxi", _gail_gym("Taxi-v4"), (30, 150),
+                           "exact expected return of the greedy GAIL policy after epochs 10..100 (epoch = 1/100 of "
+                           "the GAIL benchmark's budget); 64 full expert trajectories; optimum 7.930"))
+    register_column(Column("hql-taxi", "HQL Taxi", _hql_taxi, (15, 120),
+                           "exact mean expected return (policy evaluation on the model, 200-step limit) of the greedy "
+                           "policies of generated Q-tables; one epoch = 10 GAN steps; optimum 7.930"))
+
+
+_register_all()
 
 
 def main(argv=None) -> int:

@@ -55,6 +55,25 @@ def test_refuses_to_mix_configurations(toy_columns, tmp_path):
         ex.run_table(tmp_path, seeds=1, quick=True, columns=["hql-taxi"], progress=False)
 
 
+def test_refuses_a_cell_of_another_protocol(toy_columns, tmp_path, monkeypatch):
+    ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress=False)
+    col = ex.COLUMNS["hql-taxi"]
+    monkeypatch.setitem(ex.COLUMNS, "hql-taxi", ex.Column(col.name, col.title, col.run, col.seconds, "changed"))
+    with pytest.raises(ValueError, match="another protocol of column 'hql-taxi'.*delete that file"):
+        ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress=False)
+
+
+def test_columns_can_be_filled_separately_then_aggregated(toy_columns, tmp_path, monkeypatch):
+    monkeypatch.setitem(ex.COLUMNS, "boom", ex.Column("boom", "Boom", lambda s, q: {"values": [2.0] * 10}, (1, 2), "ok"))
+    ex.run_table(tmp_path, seeds=1, columns=["boom"], progress=False)      # e.g. one process per core
+    ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress=False)
+    res = ex.run_table(tmp_path, seeds=1, columns=["hql-taxi", "boom"], progress=False)
+    assert list(res["columns"]) == ["hql-taxi", "boom"] and toy_columns == [(0, False)]
+    assert res["columns"]["boom"]["mean"] == [2.0] * 10
+    cell = json.loads((tmp_path / "cells" / "boom__seed0.json").read_text())
+    assert cell["protocol"] == "ok" and cell["quick"] is False and "python" in cell["versions"]
+
+
 def test_bad_arguments(toy_columns, tmp_path):
     with pytest.raises(ValueError, match=r"unknown experiment column\(s\) \['gail-mars'\]"):
         ex.run_table(tmp_path, seeds=1, columns=["gail-mars"])
@@ -72,3 +91,28 @@ def test_cli_reports_errors(toy_columns, tmp_path, capsys):
 
 def test_thesis_table_has_ten_epochs():
     assert all(len(v) == len(ex.EPOCHS) == 10 for v in ex.THESIS_TABLE.values())
+
+
+def test_registered_columns_follow_the_thesis_table():
+    assert list(ex.COLUMNS) == list(ex.THESIS_TABLE)
+    assert all(c.protocol and c.seconds[0] < c.seconds[1] for c in ex.COLUMNS.values())
+
+
+def test_snapshot_callback_keeps_one_copy_per_tenth_epoch():
+    import torch
+
+    class Fake:
+        def __init__(self):
+            self.num_timesteps = 0
+            self.ppo = type("P", (), {"actor": torch.nn.Linear(2, 2)})()
+
+    fake = Fake()
+    cb, snaps = ex._snapshot_epochs(fake, total_steps=1000)
+    for t in range(128, 1200, 128):                      # iterations of 128 steps
+        fake.num_timesteps = t
+        with torch.no_grad():
+            fake.ppo.actor.weight.fill_(t)
+        cb(fake)
+    # marks at 100, 200, ..., 1000 steps: taken at the first iteration reaching each (t=128, 256, ..., 1024)
+    assert len(snaps) == 10
+    assert [float(s["weight"][0, 0]) for s in snaps] == [128, 256, 384, 512, 512, 640, 768, 896, 1024, 1024]
