@@ -9,8 +9,9 @@ iteration. For every seed ``k`` and every number of expert trajectories ``n`` (`
 ``n`` expert episodes (reset seeds ``1000·k + i``) subsampled every ``--every`` (20) transitions from a random offset
 (the GAIL paper's protocol); BC and GAIL are trained on the same transitions.
 
-GAIL: ``genrl_lib.gail.GAIL`` with its defaults (logit reward, absorbing states, gradient penalty 10; on Taxi
-no gradient penalty, see ``GAIL_HP``); on Taxi its policy is first initialized by
+The per-seed protocol (demonstrations, BC, GAIL, evaluation by epoch) is ``genrl_lib.gail.run_protocol`` with the
+settings of ``genrl_lib.gail.PRESETS``: GAIL with its defaults (logit reward, absorbing states, gradient penalty 10;
+on Taxi no gradient penalty); on Taxi its policy is first initialized by
 behaviour cloning (``GAIL.pretrain``), because PPO from scratch on one-hot Taxi states does not find the drop-off in
 the budget. An *epoch* is 1/100 of the env-step budget; the true return is evaluated at epochs 10, 20, ..., 100
 (the thesis's table). Evaluation: CartPole, 20 deterministic episodes (``evaluate_policy``, seeds 10000+); Taxi,
@@ -38,59 +39,24 @@ import numpy as np
 import torch
 
 import genrl_lib
-from genrl_lib.bc import BehaviourCloning
-from genrl_lib.demonstrations import collect_demonstrations
-from genrl_lib.gail import GAIL
+from genrl_lib.gail import (CARTPOLE_EXPERT_PATH, GAIL, PRESETS, binned_mean, expert_policy, protocol_demonstrations,
+                            run_protocol, true_return)
 from genrl_lib.gail import Config as GAILConfig
 from genrl_lib.io import save_json
 from genrl_lib.ppo import PPO
-from genrl_lib.tabular import expected_return, greedy_from_q, value_iteration
+from genrl_lib.tabular import expected_return
 
-DATA = Path(genrl_lib.__file__).parent / "data"
-EXPERT_PATH = DATA / "gail_cartpole_expert.pt"
-# rl-zoo's CartPole PPO settings (as in benchmarks/ppo_cartpole.py); Taxi: a setting of ours.
-PPO_HP = {
-    "CartPole-v1": dict(n_envs=8, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98, gae_lambda=0.8,
-                        learning_rate=1e-3, lr_schedule="linear", clip_range=0.2, clip_schedule="linear", ent_coef=0.0),
-    "Taxi-v4": dict(n_envs=8, n_steps=128, batch_size=256, n_epochs=4, gamma=0.99, gae_lambda=0.95,
-                    learning_rate=3e-4, lr_schedule="linear", ent_coef=0.01),
-}
-# GAIL's own settings per env (on top of genrl_lib.gail.Config's defaults). On one-hot Taxi states the gradient
-# penalty slowed the discriminator without helping (trial: 64 full trajectories, seed 0: -21 with it, 7.1 without).
-GAIL_HP = {"CartPole-v1": {}, "Taxi-v4": dict(grad_penalty=0.0)}
-STEPS = {"CartPole-v1": 300_000, "Taxi-v4": 200_000}
-PRETRAIN = {"CartPole-v1": False, "Taxi-v4": True}
 EPOCHS = tuple(range(10, 101, 10))
-BIN = {"CartPole-v1": 5_000, "Taxi-v4": 5_000}
 
 
-def make_expert(seed: int = 0, steps: int = 100_000, path: Path = EXPERT_PATH) -> PPO:
+def make_expert(seed: int = 0, steps: int = 100_000, path: Path = CARTPOLE_EXPERT_PATH) -> PPO:
     """Train the CartPole PPO expert (rl-zoo settings) and save it to ``path``."""
     genrl_lib.set_seed(seed)
-    agent = PPO("CartPole-v1", seed=seed, **PPO_HP["CartPole-v1"])
+    agent = PPO("CartPole-v1", seed=seed, **PRESETS["CartPole-v1"]["ppo"])
     agent.learn(steps, progress_bar=False)
     agent.save(path)
     agent.close()
     return agent
-
-
-def load_cartpole_expert(path: Path = EXPERT_PATH):
-    """The cached CartPole expert as a policy usable by ``collect_demonstrations``/``evaluate_policy``."""
-    return PPO.load(path)
-
-
-def expert_policy(env_id: str):
-    if env_id == "Taxi-v4":
-        return greedy_from_q(value_iteration(gym.make("Taxi-v4"))[1])
-    return load_cartpole_expert()
-
-
-def score(env_id: str, policy) -> float:
-    """CartPole: mean of 20 deterministic episodes; Taxi: exact expected return of the greedy policy."""
-    if env_id == "Taxi-v4":
-        table = policy if isinstance(policy, np.ndarray) else np.asarray(policy.predict(np.arange(500))[0])
-        return expected_return(gym.make("Taxi-v4"), table)
-    return genrl_lib.evaluate_policy(policy, env_id, n_episodes=20, seed=10_000).mean
 
 
 def random_score(env_id: str) -> float:
@@ -100,53 +66,18 @@ def random_score(env_id: str) -> float:
     return genrl_lib.evaluate_policy(lambda o: int(rng.integers(2)), env_id, n_episodes=20, seed=10_000).mean
 
 
-def binned(ends, values, total: int, width: int) -> list[float | None]:
-    ends, values = np.asarray(ends), np.asarray(values, float)
-    edges = np.arange(0, total + width, width)
-    return [round(float(values[(ends > lo) & (ends <= hi)].mean()), 3) if ((ends > lo) & (ends <= hi)).any() else None
-            for lo, hi in zip(edges[:-1], edges[1:])]
-
-
-def run_gail(env_id, demos, seed, steps, out: Path | None, tag: str, pretrain: bool, **hp) -> dict:
+def run_control(env_id, demos, seed, steps, **hp) -> dict:
+    """Reward-bias control: GAIL with the preset's PPO settings and ``hp`` overrides, no BC start."""
     genrl_lib.set_seed(seed)
     t0 = time.perf_counter()
-    agent = GAIL(env_id, demos, seed=seed, **{**PPO_HP[env_id], **GAIL_HP[env_id], **hp})
-    if pretrain:
-        agent.pretrain()
-    epoch_steps = steps // 100
-    table, eval_s = {}, 0.0
-
-    def on_iteration(g):   # evaluate at epochs 10, 20, ..., 100 (an epoch = steps / 100 env steps)
-        nonlocal eval_s
-        k = len(table)
-        if k < len(EPOCHS) and g.num_timesteps >= EPOCHS[k] * epoch_steps:
-            te = time.perf_counter()
-            table[EPOCHS[k]] = round(float(score(env_id, g)), 3)
-            eval_s += time.perf_counter() - te
-
-    agent.learn(steps, progress_bar=False, callback=on_iteration)
-    final = float(score(env_id, agent))
-    wall = time.perf_counter() - t0 - eval_s
-    if out is not None:
-        agent.save(out / f"gail_{tag}_seed{seed}.pt")
+    agent = GAIL(env_id, demos, seed=seed, **{**PRESETS[env_id]["ppo"], **PRESETS[env_id]["gail"], **hp})
+    agent.learn(steps, progress_bar=False)
+    wall = time.perf_counter() - t0
     h = agent.history
-    every = max(1, len(h["timesteps"]) // 100)
-    res = {"final": round(final, 3), "epochs": [table.get(e) for e in EPOCHS], "env_steps": agent.num_timesteps,
-           "wall_s": round(wall, 2),
-           "curve": binned(h["episode_timesteps"], h["episode_returns"], steps, BIN[env_id]),
-           "disc_timesteps": h["timesteps"][::every],
-           "disc_acc_expert": [round(x, 3) for x in h["disc_acc_expert"][::every]],
-           "disc_acc_policy": [round(x, 3) for x in h["disc_acc_policy"][::every]]}
+    res = {"final": round(true_return(env_id, agent), 3), "wall_s": round(wall, 2),
+           "curve": binned_mean(h["episode_timesteps"], h["episode_returns"], steps, PRESETS[env_id]["curve_bin"])}
     agent.close()
     return res
-
-
-def run_bc(env_id, demos, seed) -> dict:
-    genrl_lib.set_seed(seed)
-    t0 = time.perf_counter()
-    bc = BehaviourCloning(env_id, demos, seed=seed, net_arch=(64, 64)).learn(progress_bar=False)
-    wall = time.perf_counter() - t0
-    return {"final": round(float(score(env_id, bc)), 3), "wall_s": round(wall, 2)}
 
 
 def versions() -> dict:
@@ -163,7 +94,7 @@ def summary(xs) -> dict:
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--env", choices=sorted(PPO_HP), default="CartPole-v1")
+    p.add_argument("--env", choices=sorted(PRESETS), default="CartPole-v1")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--steps", type=int, default=None, help="GAIL env-step budget (default: 300k CartPole, 200k Taxi)")
@@ -179,24 +110,28 @@ def main(argv=None) -> dict:
     a.out.mkdir(parents=True, exist_ok=True)
     if a.make_expert:
         make_expert()
-    env_id, steps = a.env, a.steps or STEPS[a.env]
+    env_id, steps = a.env, a.steps or PRESETS[a.env]["total_timesteps"]
+    preset = PRESETS[env_id]
     settings = [(int(x), a.every) for x in a.trajectories.split(",")] + [(int(x), 1) for x in a.full.split(",") if x]
     ns = [n for n, _ in settings]
     expert = expert_policy(env_id)
     res = {"command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
            "env": env_id, "steps": steps, "every": a.every, "trajectories": ns, "settings": settings, "seeds": list(range(a.seeds)),
-           "epoch_steps": steps // 100, "epochs": list(EPOCHS), "bin": BIN[env_id], "ppo": PPO_HP[env_id],
-           "pretrain_bc": PRETRAIN[env_id], "expert": round(float(score(env_id, expert)), 3),
+           "epoch_steps": steps // 100, "epochs": list(EPOCHS), "bin": preset["curve_bin"], "ppo": preset["ppo"],
+           "pretrain_bc": preset["pretrain"], "bc_hp": preset["bc"], "expert": round(true_return(env_id, expert), 3),
            "random": round(float(random_score(env_id)), 3), "versions": versions(),
-           "gail_config": dataclasses.asdict(GAILConfig(**GAIL_HP[env_id])), "runs": {}}
+           "gail_config": dataclasses.asdict(GAILConfig(**preset["gail"])), "runs": {}}
     print(f"{env_id}: expert {res['expert']:.2f}, random {res['random']:.2f}; GAIL budget {steps} steps")
     for n, every in settings:
         rows, key = [], f"{n}" if every > 1 else f"{n}full"
         for seed in range(a.seeds):
-            full = collect_demonstrations(env_id, expert, n, seed=1000 * seed)
-            demos = full.subsample(every, seed=seed) if every > 1 else full
-            g = run_gail(env_id, demos, seed, steps, a.out, f"{env_id.split('-')[0].lower()}_n{key}", PRETRAIN[env_id])
-            b = run_bc(env_id, demos, seed)
+            r = run_protocol(env_id, seed, n_trajectories=n, every=every, total_timesteps=steps, eval_epochs=EPOCHS)
+            r["agent"].save(a.out / f"gail_{env_id.split('-')[0].lower()}_n{key}_seed{seed}.pt")
+            r["agent"].close()
+            g = {"final": r["final"], "epochs": r["values"], "env_steps": r["env_steps"], "wall_s": r["wall_seconds"],
+                 **{k: r[k] for k in ("curve", "disc_timesteps", "disc_acc_expert", "disc_acc_policy")}}
+            b = {"final": r["bc"]["final"], "wall_s": r["bc"]["wall_seconds"]}
+            demos = r["demonstrations"]
             rows.append({"seed": seed, "n_transitions": len(demos), "gail": g, "bc": b})
             print(f"  n={key:>6} seed {seed}: {len(demos):>4} transitions | GAIL {g['final']:8.2f} "
                   f"({g['env_steps']} steps, {g['wall_s']:.0f} s) | BC {b['final']:8.2f} ({b['wall_s']:.1f} s)", flush=True)
@@ -213,8 +148,8 @@ def main(argv=None) -> dict:
         for name, hp in variants.items():
             finals = []
             for seed in range(a.control_seeds):
-                demos = collect_demonstrations(env_id, expert, n, seed=1000 * seed).subsample(a.every, seed=seed)
-                r = run_gail(env_id, demos, seed, a.control_steps, None, name, False, **hp)
+                demos = protocol_demonstrations(env_id, seed, n_trajectories=n, every=a.every, expert=expert)
+                r = run_control(env_id, demos, seed, a.control_steps, **hp)
                 finals.append(r["final"])
                 res["controls"]["runs"].setdefault(name, {"hp": hp, "seeds": []})["seeds"].append(
                     {"seed": seed, "final": r["final"], "curve": r["curve"], "wall_s": r["wall_s"]})

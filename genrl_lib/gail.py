@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import types
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Callable
 
 import gymnasium as gym
@@ -47,7 +48,8 @@ from genrl_lib.ppo import PPO, make_vec_env
 from genrl_lib.ppo import Config as PPOConfig
 from genrl_lib.seeding import check_seed
 
-__all__ = ["Config", "GAIL", "ObsEncoder", "REWARDS", "check_demonstrations", "disc_reward", "spaces_of"]
+__all__ = ["Config", "GAIL", "ObsEncoder", "PRESETS", "REWARDS", "check_demonstrations", "disc_reward", "expert_policy",
+           "binned_mean", "protocol_demonstrations", "run_protocol", "spaces_of", "true_return"]
 
 _KIND = "gail"
 REWARDS = ("logit", "positive", "negative")
@@ -486,3 +488,185 @@ class GAIL:
     def close(self) -> None:
         """Close the env if this agent made it."""
         self.ppo.close()
+
+
+# ==================================================================== the benchmark's per-seed protocol
+# Used by benchmarks/gail.py, the book and the experiments runner: one place, no copies.
+CARTPOLE_EXPERT_PATH = Path(__file__).parent / "data" / "gail_cartpole_expert.pt"
+
+PRESETS: dict[str, dict] = {
+    # rl-zoo's CartPole PPO settings (as in benchmarks/ppo_cartpole.py); GAIL with Config's defaults.
+    "CartPole-v1": {
+        "ppo": dict(n_envs=8, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98, gae_lambda=0.8,
+                    learning_rate=1e-3, lr_schedule="linear", clip_range=0.2, clip_schedule="linear", ent_coef=0.0),
+        "gail": {},
+        "total_timesteps": 300_000,
+        "pretrain": False,
+        "bc": dict(net_arch=(64, 64)),
+        "curve_bin": 5_000,
+    },
+    # Taxi: a setting of ours. On one-hot Taxi states the gradient penalty slowed the discriminator without
+    # helping (trial: 64 full trajectories, seed 0: -21 with it, 7.1 without). PPO from scratch on one-hot
+    # states did not find the drop-off in the budget, so the policy starts from behaviour cloning.
+    "Taxi-v4": {
+        "ppo": dict(n_envs=8, n_steps=128, batch_size=256, n_epochs=4, gamma=0.99, gae_lambda=0.95,
+                    learning_rate=3e-4, lr_schedule="linear", ent_coef=0.01),
+        "gail": dict(grad_penalty=0.0),
+        "total_timesteps": 200_000,
+        "pretrain": True,
+        "bc": dict(net_arch=(64, 64)),
+        "curve_bin": 5_000,
+    },
+}
+
+
+def _check_env_id(env_id) -> str:
+    if env_id not in PRESETS:
+        raise ValueError(f"env_id must be one of {sorted(PRESETS)} (the protocol's presets), got {env_id!r}")
+    return env_id
+
+
+def expert_policy(env_id: str):
+    """The benchmark's expert: ``"CartPole-v1"`` -> the cached PPO agent ``genrl_lib/data/gail_cartpole_expert.pt``
+    (``predict``-able); ``"Taxi-v4"`` -> the optimal value-iteration policy, an ``(500,)`` int array."""
+    from genrl_lib.tabular import greedy_from_q, value_iteration
+
+    if _check_env_id(env_id) == "Taxi-v4":
+        return greedy_from_q(value_iteration(gym.make("Taxi-v4"))[1])
+    return PPO.load(CARTPOLE_EXPERT_PATH)
+
+
+def true_return(env_id: str, policy, n_eval_episodes: int = 20) -> float:
+    """The protocol's score of a deterministic ``policy`` (``predict``-able or, on Taxi, an ``(500,)`` array).
+
+    CartPole: mean return of ``n_eval_episodes`` deterministic episodes (reset seeds 10000, 10001, ...).
+    Taxi: the exact expected return of the greedy policy (:func:`genrl_lib.tabular.expected_return`, 200-step
+    limit included); ``n_eval_episodes`` is then unused.
+    """
+    from genrl_lib.evaluation import check_positive_int, evaluate_policy
+    from genrl_lib.tabular import expected_return
+
+    if _check_env_id(env_id) == "Taxi-v4":
+        table = policy if isinstance(policy, np.ndarray) else np.asarray(policy.predict(np.arange(500))[0])
+        return float(expected_return(gym.make("Taxi-v4"), table))
+    return float(evaluate_policy(policy, env_id, n_episodes=check_positive_int(n_eval_episodes, "n_eval_episodes"),
+                                 seed=10_000).mean)
+
+
+def binned_mean(ends, values, total: int, width: int) -> list:
+    """Learning curve on a fixed grid: ``ends (K,)`` env steps at which episodes ended, ``values (K,)`` their
+    returns -> ``ceil(total / width)`` floats, the mean of the values ending in each ``(lo, lo + width]`` bin
+    (``None`` for an empty bin)."""
+    ends, values = np.asarray(ends), np.asarray(values, float)
+    edges = np.arange(0, total + width, width)
+    return [round(float(values[(ends > lo) & (ends <= hi)].mean()), 3) if ((ends > lo) & (ends <= hi)).any() else None
+            for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+def protocol_demonstrations(env_id: str, seed: int, *, n_trajectories: int, every: int = 20,
+                            expert=None) -> Demonstrations:
+    """The protocol's demonstrations for a seed: ``n_trajectories`` episodes of ``expert`` (default
+    :func:`expert_policy`; reset seeds ``1000·seed + i``), subsampled every ``every`` transitions from a random
+    offset per episode (``subsample(every, seed=seed)``; ``every=1`` keeps the full trajectories)."""
+    from genrl_lib.demonstrations import collect_demonstrations
+    from genrl_lib.evaluation import check_positive_int
+
+    _check_env_id(env_id)
+    seed = check_seed(seed)
+    n_trajectories = check_positive_int(n_trajectories, "n_trajectories")
+    every = check_positive_int(every, "every")
+    full = collect_demonstrations(env_id, expert_policy(env_id) if expert is None else expert, n_trajectories,
+                                  seed=1000 * seed)
+    return full.subsample(every, seed=seed) if every > 1 else full
+
+
+def run_protocol(env_id: str, seed: int, *, n_trajectories: int, every: int = 20, total_timesteps: int | None = None,
+                 eval_epochs=tuple(range(10, 101, 10)), n_eval_episodes: int = 20, progress_bar: bool = False) -> dict:
+    """One seed of the GAIL benchmark: demonstrations, BC, GAIL, and the TRUE return by epoch.
+
+    1. ``n_trajectories`` episodes of :func:`expert_policy` (reset seeds ``1000·seed + i``), subsampled every
+       ``every`` transitions from a random offset per episode (``Demonstrations.subsample(every, seed=seed)``;
+       ``every=1``: full trajectories).
+    2. Behaviour cloning on the same transitions (``PRESETS[env_id]["bc"]``), scored once.
+    3. GAIL with ``PRESETS[env_id]`` (PPO and GAIL settings; BC initialization if ``"pretrain"``), trained for
+       ``total_timesteps`` env steps (default the preset's). An *epoch* is ``total_timesteps // 100`` steps; after
+       the first GAIL iteration that reaches epoch ``e`` of ``eval_epochs``, the deterministic policy is scored
+       with :func:`true_return` (CartPole: ``n_eval_episodes`` episodes; Taxi: exact).
+
+    Deterministic for a seed (apart from the wall times).
+
+    Returns:
+        dict with ``epochs`` (the ``eval_epochs``, list of ``E`` ints), ``values`` (``E`` floats, true return at
+        each), ``final`` (true return after training), ``env_steps`` (int), ``wall_seconds`` (GAIL's training
+        time, evaluations excluded), ``agent`` (the trained :class:`GAIL`; ``close()`` it when done),
+        ``demonstrations`` (the :class:`Demonstrations` used), ``n_transitions``, ``bc`` (``{"final", "wall_seconds"}``),
+        ``curve`` (mean TRUE training-episode return per ``curve_bin`` env steps, ``None`` for empty bins),
+        ``disc_timesteps``, ``disc_acc_expert``, ``disc_acc_policy`` (about 100 points of the discriminator's
+        accuracy), ``expert`` (the expert's :func:`true_return`).
+
+    Raises:
+        ValueError: unknown ``env_id``, or a non-positive ``n_trajectories``/``every``/``total_timesteps``/
+            ``n_eval_episodes``, or ``eval_epochs`` not increasing integers in ``[1, 100]``.
+    """
+    import time
+
+    from genrl_lib.bc import BehaviourCloning
+    from genrl_lib.evaluation import check_positive_int
+    from genrl_lib.seeding import set_seed
+
+    preset = PRESETS[_check_env_id(env_id)]
+    seed = check_seed(seed)
+    n_trajectories = check_positive_int(n_trajectories, "n_trajectories")
+    every = check_positive_int(every, "every")
+    n_eval_episodes = check_positive_int(n_eval_episodes, "n_eval_episodes")
+    total = check_positive_int(preset["total_timesteps"] if total_timesteps is None else total_timesteps,
+                               "total_timesteps")
+    if total < 100:
+        raise ValueError(f"total_timesteps must be at least 100 (an epoch is 1/100 of it), got {total}")
+    epochs = [int(e) for e in eval_epochs]
+    if (not epochs or any(isinstance(e, bool) or e != int(e) for e in eval_epochs)
+            or any(not 1 <= e <= 100 for e in epochs) or any(b <= a for a, b in zip(epochs, epochs[1:]))):
+        raise ValueError(f"eval_epochs must be increasing integers in [1, 100], e.g. (10, 20, ..., 100); got {eval_epochs!r}")
+
+    expert = expert_policy(env_id)
+    demos = protocol_demonstrations(env_id, seed, n_trajectories=n_trajectories, every=every, expert=expert)
+
+    set_seed(seed)
+    t0 = time.perf_counter()
+    bc = BehaviourCloning(env_id, demos, seed=seed, **preset["bc"]).learn(progress_bar=False)
+    bc_wall = time.perf_counter() - t0
+    bc_res = {"final": round(true_return(env_id, bc, n_eval_episodes), 3), "wall_seconds": round(bc_wall, 2)}
+    bc.close()
+
+    set_seed(seed)
+    t0 = time.perf_counter()
+    agent = GAIL(env_id, demos, seed=seed, **{**preset["ppo"], **preset["gail"]})
+    if preset["pretrain"]:
+        agent.pretrain()
+    epoch_steps = total // 100
+    values: list[float] = []
+    eval_s = 0.0
+
+    def on_iteration(g):   # score at each eval epoch the first iteration reaches
+        nonlocal eval_s
+        while len(values) < len(epochs) and g.num_timesteps >= epochs[len(values)] * epoch_steps:
+            te = time.perf_counter()
+            values.append(round(true_return(env_id, g, n_eval_episodes), 3))
+            eval_s += time.perf_counter() - te
+
+    agent.learn(total, progress_bar=progress_bar, callback=on_iteration)
+    te = time.perf_counter()
+    final = round(true_return(env_id, agent, n_eval_episodes), 3)
+    eval_s += time.perf_counter() - te
+    while len(values) < len(epochs):      # only if the last iteration ended exactly at the budget
+        values.append(final)
+    wall = time.perf_counter() - t0 - eval_s
+    h = agent.history
+    stride = max(1, len(h["timesteps"]) // 100)
+    return {"epochs": epochs, "values": values, "final": final, "env_steps": int(agent.num_timesteps),
+            "wall_seconds": round(wall, 2), "agent": agent, "demonstrations": demos, "n_transitions": len(demos),
+            "bc": bc_res, "expert": round(true_return(env_id, expert, n_eval_episodes), 3),
+            "curve": binned_mean(h["episode_timesteps"], h["episode_returns"], total, preset["curve_bin"]),
+            "disc_timesteps": h["timesteps"][::stride],
+            "disc_acc_expert": [round(x, 3) for x in h["disc_acc_expert"][::stride]],
+            "disc_acc_policy": [round(x, 3) for x in h["disc_acc_policy"][::stride]]}

@@ -153,3 +153,56 @@ def test_pretrain_initializes_the_policy_by_behaviour_cloning(taxi_demos):
     assert g.history["bc_pretrain"]["accuracy"][-1] > 0.9
     assert np.mean(g.predict(seen)[0] == np.array([expert[int(s)] for s in seen])) > 0.9
     g.close()
+
+
+# ---------------------------------------------------------------- the benchmark protocol (genrl_lib.gail.run_protocol)
+from genrl_lib.gail import PRESETS, binned_mean, expert_policy, protocol_demonstrations, run_protocol, true_return  # noqa: E402
+
+
+def test_presets_and_experts():
+    assert set(PRESETS) == {"CartPole-v1", "Taxi-v4"}
+    for p in PRESETS.values():
+        assert {"ppo", "gail", "total_timesteps", "pretrain", "bc"} <= set(p)
+        Config(**p["gail"]).validate()
+    assert abs(true_return("Taxi-v4", expert_policy("Taxi-v4")) - 7.93) < 1e-6
+    assert true_return("CartPole-v1", expert_policy("CartPole-v1"), n_eval_episodes=2) == 500.0
+    assert binned_mean([1, 2, 9], [1.0, 3.0, 5.0], 10, 5) == [2.0, 5.0]
+    assert binned_mean([1], [1.0], 10, 5) == [1.0, None]
+
+
+def test_run_protocol_taxi_tiny_budget_is_deterministic():
+    runs = [run_protocol("Taxi-v4", 1, n_trajectories=2, every=1, total_timesteps=2048, eval_epochs=(50, 100))
+            for _ in range(2)]
+    r = runs[0]
+    assert r["epochs"] == [50, 100] and len(r["values"]) == 2 and all(isinstance(v, float) for v in r["values"])
+    assert r["env_steps"] >= 2048 and r["wall_seconds"] > 0 and isinstance(r["agent"], GAIL)
+    d = r["demonstrations"]
+    assert d.n_episodes == 2 and d.subsample_every == 1 and len(d) == r["n_transitions"]
+    assert np.array_equal(d.observations, protocol_demonstrations("Taxi-v4", 1, n_trajectories=2, every=1).observations)
+    assert r["expert"] == 7.93 and -200.0 <= r["final"] <= 7.93 and -200.0 <= r["bc"]["final"] <= 7.93
+    assert r["final"] == round(true_return("Taxi-v4", r["agent"]), 3)
+    keys = ("values", "final", "env_steps", "curve", "disc_acc_expert", "disc_acc_policy")
+    assert all(runs[0][k] == runs[1][k] for k in keys) and runs[0]["bc"]["final"] == runs[1]["bc"]["final"]
+    for x in runs:
+        x["agent"].close()
+
+
+def test_run_protocol_subsamples_and_rejects_bad_input():
+    d = protocol_demonstrations("CartPole-v1", 0, n_trajectories=1, every=20)
+    assert d.subsample_every == 20 and len(d) == 25        # the expert balances 500 steps
+    with pytest.raises(ValueError, match="env_id must be one of"):
+        run_protocol("Pendulum-v1", 0, n_trajectories=1)
+    with pytest.raises(ValueError, match="n_trajectories"):
+        run_protocol("Taxi-v4", 0, n_trajectories=0)
+    with pytest.raises(ValueError, match="every"):
+        run_protocol("Taxi-v4", 0, n_trajectories=1, every=0)
+    with pytest.raises(ValueError, match="total_timesteps"):
+        run_protocol("Taxi-v4", 0, n_trajectories=1, total_timesteps=50)
+    with pytest.raises(ValueError, match="eval_epochs"):
+        run_protocol("Taxi-v4", 0, n_trajectories=1, eval_epochs=(20, 10))
+    with pytest.raises(ValueError, match="eval_epochs"):
+        run_protocol("Taxi-v4", 0, n_trajectories=1, eval_epochs=(0, 150))
+    with pytest.raises(ValueError, match="n_eval_episodes"):
+        run_protocol("CartPole-v1", 0, n_trajectories=1, n_eval_episodes=0)
+    with pytest.raises(ValueError, match="seed"):
+        run_protocol("Taxi-v4", -1, n_trajectories=1)
