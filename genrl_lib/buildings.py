@@ -44,7 +44,8 @@ import numpy as np
 
 __all__ = ["BUILDINGS", "PERIODS", "make_building_env", "sinergym_id", "parse_period", "BuildingEnv",
            "rule_based_expert", "constant_policy", "EpisodeStats", "run_episode", "discrete_setpoints",
-           "IMITATION_PERIODS", "imitation_periods", "observation_scaler", "random_policy", "select_expert"]
+           "IMITATION_PERIODS", "imitation_periods", "observation_scaler", "random_policy", "select_expert",
+           "PPO_CONTROLLER_HP", "StandardizedPolicy", "standardize_observations", "train_ppo_controller"]
 
 BUILDINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "5zone": ("5zone", ("cool", "hot", "mixed")),
@@ -419,3 +420,83 @@ def select_expert(env: BuildingEnv, constants=None) -> tuple[str, object, dict[s
     returns = {name: run_episode(env, pi).ret for name, pi in candidates.items()}
     best = max(returns, key=returns.get)
     return best, candidates[best], returns
+
+
+# ---------------------------------------------------------------- a PPO controller on the true reward (issue 9)
+#: PPO settings of :func:`train_ppo_controller` (``genrl_lib.ppo.Config`` fields). Rollouts of 512 steps
+#: (about 5 simulated days at 4 steps/hour), 10 epochs of minibatches of 64, a small entropy bonus.
+PPO_CONTROLLER_HP: dict = dict(n_steps=512, batch_size=64, n_epochs=10, gamma=0.99, gae_lambda=0.95,
+                               learning_rate=3e-4, ent_coef=0.01, net_arch=(64, 64))
+
+
+def _check_scaler(env: gym.Env, shift, scale) -> tuple[np.ndarray, np.ndarray]:
+    d = int(np.prod(env.observation_space.shape))
+    shift, scale = np.asarray(shift, np.float32).reshape(-1), np.asarray(scale, np.float32).reshape(-1)
+    if shift.shape != (d,) or scale.shape != (d,):
+        raise ValueError(f"obs_shift and obs_scale must have {d} entries (the observation size), got {shift.shape} "
+                         f"and {scale.shape}; make them with observation_scaler(observations)")
+    if not (np.isfinite(shift).all() and np.isfinite(scale).all() and (scale > 0).all()):
+        raise ValueError("obs_scale must be positive and both obs_shift and obs_scale finite; "
+                         "make them with observation_scaler(observations)")
+    return shift, scale
+
+
+def standardize_observations(env: gym.Env, obs_shift, obs_scale) -> gym.Env:
+    """``env`` seen through ``(obs - obs_shift) / obs_scale``: a ``TransformObservation`` wrapper with an
+    unbounded float32 Box of the same shape. Closing the wrapper closes ``env``."""
+    shift, scale = _check_scaler(env, obs_shift, obs_scale)
+    shape = env.observation_space.shape
+    space = gym.spaces.Box(-np.inf, np.inf, shape, np.float32)
+    return gym.wrappers.TransformObservation(
+        env, lambda o: ((np.asarray(o, np.float32).reshape(-1) - shift) / scale).reshape(shape), space)
+
+
+class StandardizedPolicy:
+    """A policy trained on standardized observations that acts on raw Sinergym ones.
+
+    ``predict(obs)`` standardizes ``obs`` (one ``(d,)`` observation or a batch ``(B, d)``) with
+    ``(obs - shift) / scale`` and asks ``agent`` (anything with SB3's ``predict``).
+
+    Attributes:
+        agent: the trained learner (a :class:`genrl_lib.ppo.PPO` for :func:`train_ppo_controller`).
+        shift, scale: float32 ``(d,)`` arrays.
+    """
+
+    def __init__(self, agent, shift, scale):
+        self.agent = agent
+        self.shift, self.scale = np.asarray(shift, np.float32), np.asarray(scale, np.float32)
+
+    def predict(self, obs, state=None, episode_start=None, deterministic: bool = True):
+        """``(action, None)`` for raw observations; deterministic (the mode) by default, like an expert."""
+        x = (np.asarray(obs, np.float32) - self.shift) / self.scale
+        return self.agent.predict(x, deterministic=deterministic)
+
+
+def train_ppo_controller(env: BuildingEnv, obs_shift, obs_scale, total_timesteps: int, seed: int = 0,
+                         progress_bar: bool = False, **hyperparameters) -> StandardizedPolicy:
+    """Train a :class:`genrl_lib.ppo.PPO` controller on ``env``'s true (Sinergym) reward.
+
+    The policy sees standardized observations ``(obs - obs_shift) / obs_scale`` (e.g. the
+    :func:`observation_scaler` of the expert's demonstrations, as GAIL and BC get), through
+    :func:`standardize_observations`; the env's reward and episodes are untouched. Settings:
+    :data:`PPO_CONTROLLER_HP`, overridden by ``hyperparameters``.
+
+    Args:
+        env: a discrete :class:`BuildingEnv` (train on the demonstration period, not the evaluation one).
+        obs_shift, obs_scale: ``(d,)`` arrays, ``d`` the observation size.
+        total_timesteps: env steps (rounded up to whole rollouts of ``n_steps``).
+        seed: seeds PPO (networks, sampling, minibatches, the first reset).
+
+    Returns:
+        A :class:`StandardizedPolicy` whose ``agent`` is the PPO learner (``agent.history["episode_returns"]``
+        holds the true return of every training episode). The env is left open; close it yourself.
+    """
+    from genrl_lib.ppo import PPO
+
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise TypeError("train_ppo_controller trains a discrete controller: make the env with discrete=True")
+    shift, scale = _check_scaler(env, obs_shift, obs_scale)
+    hp = {**PPO_CONTROLLER_HP, **hyperparameters, "seed": seed}
+    agent = PPO(standardize_observations(env, shift, scale), **hp)
+    agent.learn(total_timesteps, progress_bar=progress_bar)
+    return StandardizedPolicy(agent, shift, scale)

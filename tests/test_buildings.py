@@ -117,3 +117,44 @@ def test_select_expert_picks_the_best_candidate_on_its_period(zone_env):
     assert run_episode(zone_env, policy).ret == pytest.approx(returns[name])   # deterministic simulation
     with pytest.raises(ValueError, match=r"constants must be ints in \[0, 10\)"):
         select_expert(zone_env, constants=[10])
+
+
+def test_standardize_observations_and_policy():
+    from genrl_lib.buildings import StandardizedPolicy, standardize_observations
+
+    env = gym.make("CartPole-v1")
+    shift, scale = np.array([1, 0, 0, 0], np.float32), np.array([2, 1, 1, 4], np.float32)
+    wrapped = standardize_observations(env, shift, scale)
+    raw, _ = env.reset(seed=0)
+    obs, _ = wrapped.reset(seed=0)
+    assert obs.dtype == np.float32 and np.allclose(obs, (raw - shift) / scale)
+    assert wrapped.observation_space.shape == (4,) and np.isinf(wrapped.observation_space.high).all()
+    with pytest.raises(ValueError, match="must have 4 entries"):
+        standardize_observations(env, shift[:3], scale)
+    with pytest.raises(ValueError, match="obs_scale must be positive"):
+        standardize_observations(env, shift, np.zeros(4))
+
+    class Echo:                                    # predict returns the standardized observation it was given
+        def predict(self, x, deterministic=True):
+            return x, None
+
+    pi = StandardizedPolicy(Echo(), shift, scale)
+    assert np.allclose(pi.predict(raw)[0], (raw - shift) / scale)
+    batch = np.stack([raw, raw + 1])
+    assert pi.predict(batch)[0].shape == (2, 4)
+
+
+def test_train_ppo_controller_on_two_days(zone_env):
+    from genrl_lib.buildings import PPO_CONTROLLER_HP, train_ppo_controller
+
+    obs, _ = zone_env.reset(seed=0)
+    shift, scale = obs.astype(np.float32), np.ones_like(obs, dtype=np.float32)
+    pi = train_ppo_controller(zone_env, shift, scale, 256, seed=0, n_steps=128)
+    assert pi.agent.num_timesteps == 256 and pi.agent.config.n_epochs == PPO_CONTROLLER_HP["n_epochs"]
+    assert len(pi.agent.history["episode_returns"]) == 1      # a 191-step episode ended inside the 256 steps
+    stats = run_episode(zone_env, pi)                          # acts on raw observations
+    assert stats.steps == 191 and set(np.unique(stats.actions)) <= set(range(10))
+    again = train_ppo_controller(zone_env, shift, scale, 256, seed=0, n_steps=128)
+    assert run_episode(zone_env, again).ret == pytest.approx(stats.ret)   # seeded: the same controller
+    with pytest.raises(ValueError, match="observation_scaler"):
+        train_ppo_controller(zone_env, shift[:3], scale[:3], 256)
