@@ -1,7 +1,7 @@
 """Benchmark: GAIL and behaviour cloning imitate a rule-based HVAC controller on three Sinergym buildings.
 
     OMP_NUM_THREADS=1 python benchmarks/gail_buildings.py --seeds 3 --period week --out /tmp/gail_buildings_week
-    OMP_NUM_THREADS=1 python benchmarks/gail_buildings.py --seeds 3 --period month --out /tmp/gail_buildings_month
+    OMP_NUM_THREADS=1 python benchmarks/gail_buildings.py --seeds 3 --period month --ppo-steps 60000 --out /tmp/gail_buildings_month
 
 Buildings (``genrl_lib.buildings.make_building_env``, discrete setpoint actions): 5zone-hot, datacenter-mixed
 (``datacenter_dx``), warehouse-hot. Expert: ``select_expert`` on the demonstration period, the best of Sinergym's rule-based
@@ -18,6 +18,10 @@ For each building and seed: return, HVAC energy (kWh) and comfort-violation hour
 (seeded), the expert, GAIL (``genrl_lib.gail.GAIL``, logit reward, absorbing state, gradient penalty 10, PPO with
 ``n_steps=128``, 5 discriminator steps of 128 pairs per rollout; observations standardized by ``observation_scaler`` of the demonstrations, std floored at 1) and
 BC (``genrl_lib.bc.BehaviourCloning``, same network and scaler); GAIL's env steps and wall seconds.
+With ``--ppo-steps N > 0`` also a PPO controller trained for N env steps on the TRUE reward in the demonstration
+period (``genrl_lib.buildings.train_ppo_controller``: ``genrl_lib.ppo.PPO`` with ``PPO_CONTROLLER_HP``, the same
+observation scaler), scored deterministically on the demonstration period (against the expert there) and on the
+evaluation period like the others; the true return of each training episode is recorded too.
 ``torch.set_num_threads(1)``. Writes ``OUT/result.json`` (per seed, summaries, ratios GAIL/expert, command,
 versions) and ``OUT/gail_<building>_seed<k>.pt`` (``GAIL.load``).
 """
@@ -35,8 +39,9 @@ import torch
 
 import genrl_lib
 from genrl_lib.bc import BehaviourCloning
-from genrl_lib.buildings import (constant_policy, imitation_periods, make_building_env, observation_scaler, random_policy,
-                                 rule_based_expert, run_episode, select_expert)
+from genrl_lib.buildings import (PPO_CONTROLLER_HP, constant_policy, imitation_periods, make_building_env,
+                                 observation_scaler, random_policy, rule_based_expert, run_episode, select_expert,
+                                 train_ppo_controller)
 from genrl_lib.demonstrations import collect_demonstrations
 from genrl_lib.gail import GAIL
 from genrl_lib.io import save_json
@@ -66,7 +71,7 @@ def versions() -> dict:
             "numpy": np.__version__, "sinergym": getattr(sinergym, "__version__", "?")}
 
 
-def run_building(building, weather, seeds, period, steps, out: Path | None) -> dict:
+def run_building(building, weather, seeds, period, steps, out: Path | None, ppo_steps: int = 0) -> dict:
     # Sinergym's EnergyPlus callbacks misbehave with two simulations alive in one process (close() then hangs),
     # so the demonstration-period env and the evaluation-period env are never open at the same time.
     demo_period, eval_period = imitation_periods(period)
@@ -98,9 +103,19 @@ def run_building(building, weather, seeds, period, steps, out: Path | None) -> d
             row["gail_disc_acc_policy_last"] = round(float(agent.history["disc_acc_policy"][-1]), 3)
             if out is not None:
                 agent.save(out / f"gail_{building}_seed{seed}.pt")
-            agents[seed] = (bc, agent)
-            print(f"  {building} seed {seed}: GAIL {row['gail_env_steps']} steps in {row['gail_train_wall_s']:.0f} s",
-                  flush=True)
+            ppo = None
+            if ppo_steps:
+                genrl_lib.set_seed(seed)
+                tp = time.perf_counter()
+                ppo = train_ppo_controller(train_env, shift, scale, ppo_steps, seed=seed)
+                row["ppo_env_steps"] = ppo.agent.num_timesteps
+                row["ppo_train_wall_s"] = round(time.perf_counter() - tp, 2)
+                row["ppo_train_episode_returns"] = [round(r, 3) for r in ppo.agent.history["episode_returns"]]
+                row["ppo_demo"] = stats_dict(run_episode(train_env, ppo))      # deterministic, on the training period
+            agents[seed] = (bc, agent, ppo)
+            print(f"  {building} seed {seed}: GAIL {row['gail_env_steps']} steps in {row['gail_train_wall_s']:.0f} s"
+                  + (f"; PPO {row['ppo_env_steps']} steps in {row['ppo_train_wall_s']:.0f} s, demo-period return "
+                     f"{row['ppo_demo']['return']:.1f} (expert {candidates[name]:.1f})" if ppo else ""), flush=True)
     finally:
         train_env.close()
     eval_env = make_building_env(building, weather, period=eval_period, seed=0)
@@ -111,21 +126,28 @@ def run_building(building, weather, seeds, period, steps, out: Path | None) -> d
         res["rule_based_eval"] = stats_dict(run_episode(eval_env, rule_based_expert(eval_env)))
         print(f"{building}-{weather}: expert ({name}) {expert}  (actions in demos: {res['expert_actions']})", flush=True)
         for seed in seeds:
-            row, (bc, agent) = res["seeds"][seed], agents[seed]
+            row, (bc, agent, ppo) = res["seeds"][seed], agents[seed]
             row["random"] = stats_dict(run_episode(eval_env, random_policy(eval_env, seed)))
             row["bc"] = stats_dict(run_episode(eval_env, bc))
             gail = run_episode(eval_env, agent)
             row["gail"] = stats_dict(gail)
             row["gail_actions"] = np.bincount(gail.actions.astype(int), minlength=10).tolist()
+            if ppo is not None:
+                p = run_episode(eval_env, ppo)
+                row["ppo"] = stats_dict(p)
+                row["ppo_actions"] = np.bincount(p.actions.astype(int), minlength=10).tolist()
             print(f"  seed {seed}: random {row['random']['return']:.1f}  BC {row['bc']['return']:.1f}  "
-                  f"GAIL {row['gail']['return']:.1f}  expert {expert['return']:.1f}", flush=True)
+                  f"GAIL {row['gail']['return']:.1f}  expert {expert['return']:.1f}"
+                  + (f"  PPO {row['ppo']['return']:.1f}" if ppo is not None else ""), flush=True)
     finally:
         eval_env.close()
-    for who in ("random", "bc", "gail"):
+    whos = ("random", "bc", "gail") + (("ppo", "ppo_demo") if ppo_steps else ())
+    for who in whos:
         for k in ("return", "energy_kwh", "comfort_violation_hours"):
             res.setdefault("summary", {}).setdefault(who, {})[k] = summary([r[who][k] for r in res["seeds"].values()])
-    res["gail_over_expert"] = summary([r["gail"]["return"] / expert["return"] for r in res["seeds"].values()])
-    res["bc_over_expert"] = summary([r["bc"]["return"] / expert["return"] for r in res["seeds"].values()])
+    for who in whos[1:]:   # ratios to the expert on the evaluation period (ppo_demo: to the expert's demo-period return)
+        ref = candidates[name] if who == "ppo_demo" else expert["return"]
+        res[f"{who}_over_expert"] = summary([r[who]["return"] / ref for r in res["seeds"].values()])
     res["wall_s"] = round(time.perf_counter() - t0, 2)
     return res
 
@@ -136,6 +158,8 @@ def main(argv=None) -> dict:
     p.add_argument("--period", choices=("week", "month", "year"), default="week")
     p.add_argument("--steps", type=int, default=None, help="GAIL env-step budget (default: 12k week, 24k month/year)")
     p.add_argument("--buildings", default="5zone,datacenter,warehouse")
+    p.add_argument("--ppo-steps", type=int, default=0,
+                   help="env steps of a PPO controller trained on the true reward in the demonstration period (0: none)")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -144,21 +168,30 @@ def main(argv=None) -> dict:
     demo_period, eval_period = imitation_periods(args.period)
     t0 = time.perf_counter()
     wanted = args.buildings.split(",")
-    results = {b: run_building(b, w, range(args.seeds), args.period, steps, args.out) for b, w in BUILDINGS if b in wanted}
+    if args.ppo_steps < 0:
+        p.error(f"--ppo-steps must be >= 0, got {args.ppo_steps}")
+    results = {b: run_building(b, w, range(args.seeds), args.period, steps, args.out, args.ppo_steps)
+               for b, w in BUILDINGS if b in wanted}
     # "within 5%": GAIL's return is at most 5% worse than the expert's (returns are negative: ratio <= 1.05)
     doc = {"command": "gail_buildings.py " + " ".join(sys.argv[1:] if argv is None else argv),
            "period": args.period, "demonstration_period": str(demo_period), "evaluation_period": str(eval_period),
-           "gail_steps": steps, "ppo": PPO_HP, "seeds": list(range(args.seeds)), "torch_threads": 1,
+           "gail_steps": steps, "ppo": PPO_HP, "ppo_steps": args.ppo_steps,
+           "ppo_controller": {k: list(v) if isinstance(v, tuple) else v for k, v in PPO_CONTROLLER_HP.items()}
+           if args.ppo_steps else None, "seeds": list(range(args.seeds)), "torch_threads": 1,
            "buildings": results, "wall_s": round(time.perf_counter() - t0, 2), "versions": versions(),
            "goal_gail_within_5pct": {b: all(r["gail"]["return"] >= 1.05 * res["expert"]["return"]
                                            for r in res["seeds"].values()) for b, res in results.items()}}
     save_json(args.out / "result.json", doc)
-    print(f"\n{'building':<12}{'random':>18}{'expert':>10}{'BC':>18}{'GAIL':>18}{'GAIL/expert':>13}")
+    ppo_cols = args.ppo_steps > 0
+    print(f"\n{'building':<12}{'random':>18}{'expert':>10}{'BC':>18}{'GAIL':>18}{'GAIL/expert':>13}"
+          + (f"{'PPO':>18}{'PPO/expert':>12}{'PPO demo/exp':>14}" if ppo_cols else ""))
     for b, res in results.items():
         s = res["summary"]
         f = lambda d: f"{d['return']['mean']:.1f}±{d['return']['std']:.1f}"  # noqa: E731
         print(f"{b:<12}{f(s['random']):>18}{res['expert']['return']:>10.1f}{f(s['bc']):>18}{f(s['gail']):>18}"
-              f"{res['gail_over_expert']['mean']:>13.3f}")
+              f"{res['gail_over_expert']['mean']:>13.3f}"
+              + (f"{f(s['ppo']):>18}{res['ppo_over_expert']['mean']:>12.3f}{res['ppo_demo_over_expert']['mean']:>14.3f}"
+                 if ppo_cols else ""))
     print(f"wall {doc['wall_s']:.0f} s; goal (GAIL within 5% of expert, every seed): {doc['goal_gail_within_5pct']}")
     return doc
 

@@ -24,6 +24,10 @@ it is the successor of the thesis's 2-zone datacenter and the only datacenter va
 Sinergym ships a rule-based controller that fits its action space (``datacenter_cw``'s RBCs emit
 setpoints outside its space).
 
+Controllers: :func:`random_policy`, :func:`constant_policy`, :func:`rule_based_expert` (Sinergym's RBCs mapped to
+discrete actions), :func:`select_expert` (the best of those on a period) and :func:`train_ppo_controller` (PPO on the
+true reward, observations standardized by :func:`observation_scaler`); :func:`run_episode` scores any of them.
+
 Reward: Sinergym's ``LinearReward``, ``r = -w λ_E P - (1-w) λ_T ΔT`` with ``w = 0.5``,
 ``λ_E = 1e-4`` per W of HVAC power and ``λ_T = 1`` per °C outside the comfort band.
 """
