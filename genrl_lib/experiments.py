@@ -317,9 +317,12 @@ def _gail_gym(env_id: str):
         res = run_protocol(env_id, seed, n_trajectories=n, every=every,
                            total_timesteps=GYM_QUICK_STEPS[env_id] if quick else None,
                            n_eval_episodes=5 if quick else 20, progress_bar=False)
+        res["agent"].close()
         return {"values": list(res["values"]), "env_steps": int(res["env_steps"]),
-                "extra": {"n_trajectories": n, "every": every, "n_transitions": len(res["demonstrations"])},
-                "notes": f"{n} expert trajectories, every {every}th transition ({len(res['demonstrations'])} pairs)"}
+                "extra": {"n_trajectories": n, "every": every, "n_transitions": len(res["demonstrations"]),
+                          "expert_return": float(res["expert"]), "bc_return": float(res["bc"]["final"])},
+                "notes": f"{n} expert trajectories, " + ("full" if every == 1 else f"every {every}th transition")
+                         + f" ({len(res['demonstrations'])} pairs)"}
 
     return run
 
@@ -328,18 +331,18 @@ def _register_all() -> None:
     b = "return of the deterministic GAIL policy after epochs 10..100 (epoch = 1/100 of {steps} env steps), " \
         "one episode on {ev}; demonstrations: one episode of the expert on {dm}"
     full = dict(steps="24,000", ev="February", dm="January")
-    for name, title, building, weather, secs in (("gail-5zone", "GAIL 5Zone", "5zone", "hot", (40, 300)),
-                                                 ("gail-datacenter", "GAIL Datacenter", "datacenter", "mixed", (60, 700)),
-                                                 ("gail-warehouse", "GAIL Warehouse", "warehouse", "hot", (40, 300))):
+    for name, title, building, weather, secs in (("gail-5zone", "GAIL 5Zone", "5zone", "hot", (30, 150)),
+                                                 ("gail-datacenter", "GAIL Datacenter", "datacenter", "mixed", (40, 300)),
+                                                 ("gail-warehouse", "GAIL Warehouse", "warehouse", "hot", (30, 150))):
         register_column(Column(name, title, _gail_building(building, weather), secs,
                                f"Sinergym {building}-{weather}, discrete setpoints; " + b.format(**full)))
-    register_column(Column("gail-cartpole", "GAIL CartPole", _gail_gym("CartPole-v1"), (30, 150),
+    register_column(Column("gail-cartpole", "GAIL CartPole", _gail_gym("CartPole-v1"), (20, 150),
                            "mean return of 20 deterministic episodes after epochs 10..100 (epoch = 1/100 of the "
                            "GAIL benchmark's budget); 1 expert trajectory subsampled every 20th transition; max 500"))
-    register_column(Column("gail-taxi", "GAIL Taxi", _gail_gym("Taxi-v4"), (30, 150),
+    register_column(Column("gail-taxi", "GAIL Taxi", _gail_gym("Taxi-v4"), (20, 150),
                            "exact expected return of the greedy GAIL policy after epochs 10..100 (epoch = 1/100 of "
                            "the GAIL benchmark's budget); 64 full expert trajectories; optimum 7.930"))
-    register_column(Column("hql-taxi", "HQL Taxi", _hql_taxi, (15, 120),
+    register_column(Column("hql-taxi", "HQL Taxi", _hql_taxi, (10, 120),
                            "exact mean expected return (policy evaluation on the model, 200-step limit) of the greedy "
                            "policies of generated Q-tables; one epoch = 10 GAN steps; optimum 7.930"))
 
