@@ -23,7 +23,11 @@ Reward forms (``reward=``), with ``z = logit D_ω(s,a)`` so ``D = σ(z)``:
   ``freeze_discriminator=True`` (an untrained ``D``: any success is then the reward's bias, not imitation).
 
 Inputs: Discrete observations are one-hot encoded (Taxi: 500 → a 500-vector) and Discrete actions are one-hot in
-``D``'s input. Box observations may be standardized with ``normalize_obs=True`` (mean and standard deviation of the
+``D``'s input. With ``obs_encoding="factored", obs_factors=(5, 5, 5, 4)`` a Discrete state is instead read as a tuple
+of small variables (Taxi: taxi row, column, passenger location, destination; :func:`genrl_lib.nets.factored_one_hot`)
+and encoded by one one-hot block per variable (19 inputs): the networks can then share what they learn across
+states with a common variable, where the plain one-hot makes every unseen state a guess. ``"one_hot+factored"``
+concatenates both (519 inputs on Taxi): a per-state table plus shared features. Box observations may be standardized with ``normalize_obs=True`` (mean and standard deviation of the
 demonstrations, or your own ``obs_shift``/``obs_scale``): both ``D`` and the policy then see
 ``(s − shift) / scale``, which matters for raw sensor observations of very different scales.
 """
@@ -43,7 +47,7 @@ from torch import nn
 
 from genrl_lib.demonstrations import Demonstrations
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_space, mlp, obs_to_tensor
+from genrl_lib.nets import action_dim, check_factors, check_space, factored_one_hot, mlp, obs_to_tensor
 from genrl_lib.ppo import PPO, make_vec_env
 from genrl_lib.ppo import Config as PPOConfig
 from genrl_lib.seeding import check_seed
@@ -53,6 +57,7 @@ __all__ = ["Config", "GAIL", "ObsEncoder", "PRESETS", "REWARDS", "check_demonstr
 
 _KIND = "gail"
 REWARDS = ("logit", "positive", "negative")
+OBS_ENCODINGS = ("one_hot", "factored", "one_hot+factored")
 
 
 @dataclass
@@ -76,6 +81,10 @@ class Config:
             is worth exactly 0 after it, the hidden bias the reward's sign then decides).
         freeze_discriminator: never train ``D_ω`` (the control experiment for the reward's bias).
         normalize_obs: standardize Box observations with the demonstrations' mean and std (for ``D`` and policy).
+        obs_encoding: Discrete observations only, for ``D`` and the policy: ``"one_hot"`` (default), ``"factored"``
+            (one one-hot block per variable of ``obs_factors``) or ``"one_hot+factored"`` (both, concatenated).
+        obs_factors: with a factored encoding, the sizes of the variables a Discrete state index encodes, most
+            significant first (``genrl_lib.nets.TAXI_FACTORS`` for Taxi-v4); ``None`` otherwise.
         seed: seeds ``D_ω``'s initialization and the expert minibatches (PPO's ``seed`` is set to the same).
     """
 
@@ -89,6 +98,8 @@ class Config:
     absorbing: bool = True
     freeze_discriminator: bool = False
     normalize_obs: bool = False
+    obs_encoding: str = "one_hot"
+    obs_factors: tuple[int, ...] | None = None
     seed: int = 0
 
     def validate(self) -> "Config":
@@ -104,6 +115,19 @@ class Config:
         if not self.grad_penalty >= 0:
             raise ValueError(f"grad_penalty must be >= 0, got {self.grad_penalty}")
         self.disc_hidden = tuple(int(h) for h in self.disc_hidden)
+        if self.obs_encoding not in OBS_ENCODINGS:
+            raise ValueError(f"obs_encoding must be one of {OBS_ENCODINGS}, got {self.obs_encoding!r}")
+        if (self.obs_encoding == "one_hot") != (self.obs_factors is None):
+            raise ValueError("obs_factors goes with obs_encoding='factored' or 'one_hot+factored' (e.g. "
+                             "obs_encoding='factored', obs_factors=(5, 5, 5, 4) on Taxi) and only with them; got "
+                             f"obs_encoding={self.obs_encoding!r}, obs_factors={self.obs_factors!r}")
+        if self.obs_factors is not None:     # the product is checked against the env's space by ObsEncoder
+            f = self.obs_factors
+            if (isinstance(f, (str, bytes)) or not hasattr(f, "__len__") or not len(f)
+                    or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1 for x in f)):
+                raise ValueError(f"obs_factors must be None or a tuple of positive ints, e.g. (5, 5, 5, 4) for Taxi, "
+                                 f"got {f!r}")
+            self.obs_factors = tuple(int(x) for x in f)
         check_seed(self.seed)
         return self
 
@@ -148,18 +172,27 @@ def check_demonstrations(demonstrations, env) -> Demonstrations:
 class ObsEncoder:
     """Observation encoding shared by the policy and the discriminator.
 
-    Discrete observations -> one-hot ``(B, n)``; Box observations -> flat ``(B, d)``, then ``(x − shift) / scale``.
+    Discrete observations -> one-hot ``(B, n)``, or with ``factors`` the factored one-hot ``(B, sum(factors))``
+    (:func:`genrl_lib.nets.factored_one_hot`), or with ``factors`` and ``keep_one_hot`` both ``(B, n + sum(factors))``;
+    Box observations -> flat ``(B, d)``, then ``(x − shift) / scale``.
 
     Args:
         space: the env's observation space.
         shift, scale: ``(d,)`` arrays (Box only; default 0 and 1).
+        factors: Discrete only: sizes of the variables the state index encodes (product = ``space.n``).
+        keep_one_hot: with ``factors``, put the plain one-hot in front of the factored blocks.
     """
 
-    def __init__(self, space: gym.Space, shift=None, scale=None):
+    def __init__(self, space: gym.Space, shift=None, scale=None, factors=None, keep_one_hot: bool = False):
         check_space(space, "observation_space", (gym.spaces.Discrete, gym.spaces.Box))
         self.space = space
         self.discrete = isinstance(space, gym.spaces.Discrete)
-        self.dim = int(space.n) if self.discrete else int(np.prod(space.shape))
+        self.factors = None if factors is None else check_factors(factors, space)
+        self.keep_one_hot = bool(keep_one_hot) and self.factors is not None
+        if self.factors is not None:
+            self.dim = sum(self.factors) + (int(space.n) if self.keep_one_hot else 0)
+        else:
+            self.dim = int(space.n) if self.discrete else int(np.prod(space.shape))
         if self.discrete and (shift is not None or scale is not None):
             raise ValueError("obs_shift/obs_scale apply to Box observations only; Discrete ones are one-hot encoded")
         self.shift = np.zeros(self.dim, np.float32) if shift is None else np.asarray(shift, np.float32).reshape(-1)
@@ -171,10 +204,13 @@ class ObsEncoder:
             raise ValueError("obs_scale must be positive everywhere")
 
     @classmethod
-    def fit(cls, space: gym.Space, observations: np.ndarray) -> "ObsEncoder":
-        """Standardize with the mean and std of ``observations (N, *obs_shape)`` (std floored at 1e-6·max + 1e-8)."""
+    def fit(cls, space: gym.Space, observations: np.ndarray, factors=None, keep_one_hot: bool = False) -> "ObsEncoder":
+        """Standardize with the mean and std of ``observations (N, *obs_shape)`` (std floored at 1e-6·max + 1e-8);
+        Discrete spaces are one-hot (or factored one-hot with ``factors``) encoded, not standardized."""
         if isinstance(space, gym.spaces.Discrete):
-            return cls(space)
+            return cls(space, factors=factors, keep_one_hot=keep_one_hot)
+        if factors is not None:
+            check_factors(factors, space)       # raises: factors need a Discrete space
         x = np.asarray(observations, np.float64).reshape(len(observations), -1)
         std = x.std(axis=0)
         return cls(space, x.mean(axis=0), np.maximum(std, 1e-6 * std.max() + 1e-8))
@@ -195,6 +231,11 @@ class ObsEncoder:
 
     def __call__(self, obs) -> np.ndarray:
         """Encode one observation or a batch: float32 ``(B, dim)``."""
+        if self.factors is not None:
+            x = factored_one_hot(obs, self.space, self.factors)
+            if self.keep_one_hot:
+                x = torch.cat([obs_to_tensor(obs, self.space), x], dim=1)
+            return x.numpy()
         x = obs_to_tensor(obs, self.space).numpy()
         return x if self.discrete else (x - self.shift) / self.scale
 
@@ -269,12 +310,13 @@ class GAIL:
             ppo_cfg.seed = self.config.seed          # one seed for D_ω and π_θ unless a PPO config says otherwise
         self.demonstrations = check_demonstrations(demonstrations, env)
         obs_space, act_space = spaces_of(env)
+        fac = dict(factors=self.config.obs_factors, keep_one_hot=self.config.obs_encoding == "one_hot+factored")
         if obs_shift is not None or obs_scale is not None:
-            enc = ObsEncoder(obs_space, obs_shift, obs_scale)
+            enc = ObsEncoder(obs_space, obs_shift, obs_scale, **fac)
         elif self.config.normalize_obs:
-            enc = ObsEncoder.fit(obs_space, demonstrations.observations)
+            enc = ObsEncoder.fit(obs_space, demonstrations.observations, **fac)
         else:
-            enc = ObsEncoder(obs_space)
+            enc = ObsEncoder(obs_space, **fac)
         n_envs = ppo_cfg.n_envs if isinstance(env, str) else None
         kw = {"n_envs": ppo_cfg.n_envs} if "n_envs" in ppo_hp else {}
         ppo = PPO(_wrap_env(env, enc, n_envs), ppo_cfg, reward_fn=self._reward, callback=self._on_rollout, **kw)
@@ -450,12 +492,13 @@ class GAIL:
     def load(cls, path, env=None, demonstrations: Demonstrations | None = None) -> "GAIL":
         """Load a saved GAIL (``torch.load(weights_only=True)``). To keep training pass ``env`` and ``demonstrations``."""
         state, meta = load_torch(path, _KIND)
-        cfg = Config(**{**meta["config"], "disc_hidden": tuple(meta["config"]["disc_hidden"])})
+        cfg = Config(**{**meta["config"], "disc_hidden": tuple(meta["config"]["disc_hidden"])}).validate()
         pcfg = PPOConfig(**{**meta["ppo_config"], "net_arch": tuple(meta["ppo_config"]["net_arch"])})
         obs_space, act_space = space_from_json(meta["observation_space"]), space_from_json(meta["action_space"])
         discrete = isinstance(obs_space, gym.spaces.Discrete)
         enc = ObsEncoder(obs_space, None if discrete else state["obs_shift"].numpy(),
-                         None if discrete else state["obs_scale"].numpy())
+                         None if discrete else state["obs_scale"].numpy(), factors=cfg.obs_factors,
+                         keep_one_hot=cfg.obs_encoding == "one_hot+factored")
         self = cls.__new__(cls)
         self.config = cfg
         if (env is None) != (demonstrations is None):

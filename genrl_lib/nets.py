@@ -1,7 +1,9 @@
 """Small torch building blocks shared by every deep agent (DQN, PPO, GAIL, GANs).
 
 Observation handling is here once: ``Discrete`` observations are one-hot encoded, ``Box``
-observations are flattened; other spaces raise a clear error.
+observations are flattened; other spaces raise a clear error. An optional *factored* one-hot
+(:func:`factored_one_hot`) encodes a Discrete state that is a tuple of small variables (Taxi) by
+one one-hot block per variable, so a network can generalize across states sharing a variable.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["mlp", "obs_dim", "obs_to_tensor", "action_dim", "check_space"]
+__all__ = ["mlp", "obs_dim", "obs_to_tensor", "action_dim", "check_space", "check_factors", "factored_one_hot",
+           "TAXI_FACTORS"]
 
 _ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "gelu": nn.GELU}
 
@@ -83,3 +86,43 @@ def obs_to_tensor(obs, space: gym.Space) -> torch.Tensor:
     if x.numel() % flat:
         raise ValueError(f"observation of shape {tuple(x.shape)} does not match {space}")
     return x.reshape(-1, flat)
+
+
+# Taxi-v4's state index is ((taxi_row * 5 + taxi_col) * 5 + passenger_location) * 4 + destination
+# (gymnasium's TaxiEnv.encode): a mixed-radix number with digits of sizes 5, 5, 5 and 4.
+TAXI_FACTORS = (5, 5, 5, 4)
+
+
+def check_factors(factors, space: gym.Space, name: str = "obs_factors") -> tuple[int, ...]:
+    """Validate mixed-radix ``factors`` for a Discrete ``space``: positive ints whose product is ``space.n``."""
+    if not isinstance(space, gym.spaces.Discrete):
+        raise TypeError(f"{name} applies to Discrete observation spaces only, got {space}")
+    try:
+        f = tuple(int(x) for x in factors)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of ints, e.g. (5, 5, 5, 4) for Taxi, got {factors!r}") from None
+    if not f or any(x < 1 for x in f) or any(int(x) != x for x in factors):
+        raise ValueError(f"{name} must be positive ints, got {factors!r}")
+    if int(np.prod(f)) != int(space.n):
+        raise ValueError(f"{name} {f} multiply to {int(np.prod(f))}, but {space} has {int(space.n)} states "
+                         f"(Taxi-v4: {TAXI_FACTORS})")
+    return f
+
+
+def factored_one_hot(obs, space: gym.Space, factors) -> torch.Tensor:
+    """Factored one-hot encoding of Discrete observations: ``(B,)`` ints -> float32 ``(B, sum(factors))``.
+
+    The state index ``i - space.start`` is read as a mixed-radix number whose digits (most significant
+    first) have sizes ``factors``; each digit is one-hot encoded and the blocks are concatenated. For
+    Taxi-v4 (``TAXI_FACTORS = (5, 5, 5, 4)``) the blocks are taxi row, taxi column, passenger location
+    (R, G, Y, B or in the taxi) and destination: 19 inputs instead of 500. A single observation gets ``B = 1``.
+    """
+    f = check_factors(factors, space)
+    idx = torch.as_tensor(np.asarray(obs), dtype=torch.long).reshape(-1) - int(space.start)
+    if (idx < 0).any() or (idx >= space.n).any():
+        raise ValueError(f"observation {obs!r} is outside {space}")
+    blocks = []
+    for size in reversed(f):                  # least significant digit first
+        blocks.append(nn.functional.one_hot(idx % size, size).float())
+        idx = idx // size
+    return torch.cat(blocks[::-1], dim=1)

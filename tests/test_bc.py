@@ -50,3 +50,12 @@ def test_bc_bad_input(taxi):
         BehaviourCloning("CartPole-v1", demos)
     with pytest.raises(TypeError, match="unknown GAIL/PPO hyperparameter"):
         BehaviourCloning(env, demos, epochs=3)
+
+
+def test_bc_with_factored_taxi_observations(taxi):
+    from genrl_lib.nets import TAXI_FACTORS
+    env, pi, demos = taxi
+    bc = BehaviourCloning("Taxi-v4", demos, seed=0, obs_encoding="factored", obs_factors=TAXI_FACTORS).learn(progress_bar=False)
+    assert bc.agent.ppo.observation_space.shape == (19,)
+    assert bc.history["accuracy"][-1] > 0.9
+    bc.close()

@@ -81,6 +81,43 @@ def test_taxi_one_hot_observations_and_actions(taxi_demos):
     g.close()
 
 
+def test_taxi_factored_observations(tmp_path, taxi_demos):
+    from genrl_lib.nets import TAXI_FACTORS
+    g = GAIL("Taxi-v4", taxi_demos, seed=0, obs_encoding="factored", obs_factors=TAXI_FACTORS, **SMALL)
+    assert g.config.obs_factors == (5, 5, 5, 4)
+    assert g.ppo.observation_space.shape == (19,)                  # row, col, passenger, destination blocks
+    assert g.discriminator[0].in_features == 19 + 6 + 1
+    seen, _ = g.ppo.env.envs[0].reset(seed=3)                      # the policy's env encodes too
+    raw, _ = gym.make("Taxi-v4").reset(seed=3)
+    assert np.array_equal(seen, g.encoder(raw)[0]) and seen.sum() == 4
+    g.learn(128, progress_bar=False)
+    g.save(tmp_path / "f.pt")
+    g2 = GAIL.load(tmp_path / "f.pt")
+    assert g2.config.obs_factors == (5, 5, 5, 4)
+    assert np.array_equal(g2.predict(np.arange(500))[0], g.predict(np.arange(500))[0])
+    g.close()
+    both = GAIL("Taxi-v4", taxi_demos, seed=0, obs_encoding="one_hot+factored", obs_factors=TAXI_FACTORS, **SMALL)
+    x = both.encoder(np.array([7, 300]))
+    assert x.shape == (2, 519) and np.array_equal(x[:, :500], np.eye(500)[[7, 300]])
+    assert np.array_equal(x[:, 500:], g.encoder(np.array([7, 300])))
+    both.save(tmp_path / "b.pt")
+    assert np.array_equal(GAIL.load(tmp_path / "b.pt").predict(np.arange(500))[0], both.predict(np.arange(500))[0])
+    both.close()
+    with pytest.raises(ValueError, match="obs_factors"):
+        GAIL("Taxi-v4", taxi_demos, obs_encoding="factored", obs_factors=(5, 5, 4, 4))   # 400 != 500 states
+    with pytest.raises(ValueError, match="obs_factors"):
+        Config(obs_encoding="factored", obs_factors=(5, -1)).validate()
+    with pytest.raises(ValueError, match="obs_factors goes with"):
+        Config(obs_factors=(5, 5, 5, 4)).validate()                   # factors without a factored encoding
+    with pytest.raises(ValueError, match="obs_factors goes with"):
+        Config(obs_encoding="factored").validate()                     # a factored encoding without factors
+    with pytest.raises(ValueError, match="obs_encoding must be one of"):
+        Config(obs_encoding="onehot").validate()
+    with pytest.raises(TypeError, match="Discrete"):
+        GAIL("CartPole-v1", collect_demonstrations("CartPole-v1", heuristic, 1), obs_encoding="factored",
+             obs_factors=(2, 2))
+
+
 def test_reward_forms_and_their_signs():
     z = torch.linspace(-5, 5, 11)
     assert (disc_reward(z, "positive") > 0).all() and (disc_reward(z, "negative") < 0).all()

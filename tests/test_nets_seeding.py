@@ -47,3 +47,23 @@ def test_set_seed_repeats_every_generator():
         set_seed(-1)
     with pytest.raises(TypeError, match="seed must be"):
         check_seed(1.5)
+
+
+def test_factored_one_hot_decodes_taxi_states():
+    from genrl_lib.nets import TAXI_FACTORS, factored_one_hot
+    taxi = gym.make("Taxi-v4").unwrapped
+    space = taxi.observation_space
+    x = factored_one_hot(np.arange(500), space, TAXI_FACTORS)
+    assert x.shape == (500, 19) and x.dtype == torch.float32 and (x.sum(1) == 4).all()
+    offsets = np.cumsum((0, *TAXI_FACTORS[:-1]))
+    for s in (0, 17, 123, 499):      # each block is one of (taxi row, taxi col, passenger location, destination)
+        assert list(np.flatnonzero(x[s].numpy()) - offsets) == list(taxi.decode(s))
+    assert torch.equal(factored_one_hot(17, space, TAXI_FACTORS), x[17:18])
+    with pytest.raises(ValueError, match="multiply to 400"):
+        factored_one_hot(0, space, (5, 5, 4, 4))
+    with pytest.raises(ValueError, match="positive ints"):
+        factored_one_hot(0, space, (500, 0))
+    with pytest.raises(TypeError, match="Discrete"):
+        factored_one_hot(np.zeros(4), gym.spaces.Box(-1, 1, (4,)), (2, 2))
+    with pytest.raises(ValueError, match="outside"):
+        factored_one_hot(500, space, TAXI_FACTORS)
