@@ -17,6 +17,9 @@ the budget. An *epoch* is 1/100 of the env-step budget; the true return is evalu
 (the thesis's table). Evaluation: CartPole, 20 deterministic episodes (``evaluate_policy``, seeds 10000+); Taxi,
 the exact expected return of the greedy policy (``tabular.expected_return``, 200-step limit included).
 
+``--factored N`` (Taxi) adds settings with N full trajectories where GAIL and BC see the factored one-hot encoding
+of the state (taxi row, column, passenger location, destination: 19 inputs) instead of the 500-way one-hot.
+
 ``--controls`` (CartPole) adds the reward-bias runs on the first trajectory setting: GAIL with a frozen, untrained
 discriminator for each reward form, and naive GAIL (no absorbing state) with the ``negative`` (log(1−D)) and
 ``positive`` (−log D) rewards.
@@ -43,6 +46,7 @@ from genrl_lib.gail import (CARTPOLE_EXPERT_PATH, GAIL, PRESETS, binned_mean, ex
                             run_protocol, true_return)
 from genrl_lib.gail import Config as GAILConfig
 from genrl_lib.io import save_json
+from genrl_lib.nets import TAXI_FACTORS
 from genrl_lib.ppo import PPO
 from genrl_lib.tabular import expected_return
 
@@ -97,10 +101,12 @@ def main(argv=None) -> dict:
     p.add_argument("--env", choices=sorted(PRESETS), default="CartPole-v1")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--steps", type=int, default=None, help="GAIL env-step budget (default: 300k CartPole, 200k Taxi)")
+    p.add_argument("--steps", type=int, default=None, help="GAIL env-step budget (default: PRESETS, 300k CartPole, 400k Taxi)")
     p.add_argument("--trajectories", default="1,4,16")
     p.add_argument("--every", type=int, default=20)
     p.add_argument("--full", default="", help="extra settings with FULL (not subsampled) trajectories, e.g. 64")
+    p.add_argument("--factored", default="", help="Taxi: extra settings with FULL trajectories and the factored "
+                   "observation encoding (obs_encoding='factored', TAXI_FACTORS) for GAIL and BC, e.g. 64")
     p.add_argument("--controls", action="store_true", help="CartPole: reward-bias control runs")
     p.add_argument("--control-steps", type=int, default=100_000)
     p.add_argument("--control-seeds", type=int, default=3)
@@ -112,8 +118,9 @@ def main(argv=None) -> dict:
         make_expert()
     env_id, steps = a.env, a.steps or PRESETS[a.env]["total_timesteps"]
     preset = PRESETS[env_id]
-    settings = [(int(x), a.every) for x in a.trajectories.split(",")] + [(int(x), 1) for x in a.full.split(",") if x]
-    ns = [n for n, _ in settings]
+    settings = ([(int(x), a.every, None) for x in a.trajectories.split(",") if x] + [(int(x), 1, None) for x in a.full.split(",") if x]
+                + [(int(x), 1, "factored") for x in a.factored.split(",") if x])
+    ns = [n for n, _, _ in settings]
     expert = expert_policy(env_id)
     res = {"command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
            "env": env_id, "steps": steps, "every": a.every, "trajectories": ns, "settings": settings, "seeds": list(range(a.seeds)),
@@ -122,10 +129,12 @@ def main(argv=None) -> dict:
            "random": round(float(random_score(env_id)), 3), "versions": versions(),
            "gail_config": dataclasses.asdict(GAILConfig(**preset["gail"])), "runs": {}}
     print(f"{env_id}: expert {res['expert']:.2f}, random {res['random']:.2f}; GAIL budget {steps} steps")
-    for n, every in settings:
-        rows, key = [], f"{n}" if every > 1 else f"{n}full"
+    for n, every, encoding in settings:
+        rows, key = [], (f"{n}" if every > 1 else f"{n}full") + (f"_{encoding}" if encoding else "")
+        enc = dict(obs_encoding=encoding, obs_factors=TAXI_FACTORS) if encoding else {}
         for seed in range(a.seeds):
-            r = run_protocol(env_id, seed, n_trajectories=n, every=every, total_timesteps=steps, eval_epochs=EPOCHS)
+            r = run_protocol(env_id, seed, n_trajectories=n, every=every, total_timesteps=steps, eval_epochs=EPOCHS,
+                             overrides={"gail": enc, "bc": enc})
             r["agent"].save(a.out / f"gail_{env_id.split('-')[0].lower()}_n{key}_seed{seed}.pt")
             r["agent"].close()
             g = {"final": r["final"], "epochs": r["values"], "env_steps": r["env_steps"], "wall_s": r["wall_seconds"],
@@ -135,7 +144,7 @@ def main(argv=None) -> dict:
             rows.append({"seed": seed, "n_transitions": len(demos), "gail": g, "bc": b})
             print(f"  n={key:>6} seed {seed}: {len(demos):>4} transitions | GAIL {g['final']:8.2f} "
                   f"({g['env_steps']} steps, {g['wall_s']:.0f} s) | BC {b['final']:8.2f} ({b['wall_s']:.1f} s)", flush=True)
-        res["runs"][key] = {"every": every, "n_trajectories": n, "seeds": rows, "gail": summary([r["gail"]["final"] for r in rows]),
+        res["runs"][key] = {"every": every, "n_trajectories": n, "obs_encoding": encoding or "one_hot", "seeds": rows, "gail": summary([r["gail"]["final"] for r in rows]),
                                "bc": summary([r["bc"]["final"] for r in rows])}
         save_json(a.out / "result.json", res)
     if a.controls:

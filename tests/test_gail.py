@@ -243,3 +243,5 @@ def test_run_protocol_subsamples_and_rejects_bad_input():
         run_protocol("CartPole-v1", 0, n_trajectories=1, n_eval_episodes=0)
     with pytest.raises(ValueError, match="seed"):
         run_protocol("Taxi-v4", -1, n_trajectories=1)
+    with pytest.raises(ValueError, match="overrides"):
+        run_protocol("Taxi-v4", 0, n_trajectories=1, overrides={"ppo": {"n_epochs": 1}})
