@@ -99,6 +99,29 @@ def test_soft_target_update():
     assert all(torch.allclose(p, torch.full_like(p, 1.0)) for p in agent.target_net.parameters())
 
 
+def test_learning_rate_decays_to_end_fraction():
+    """lr_t = learning_rate * (1 - (1 - lr_end_fraction) * t / T): the last gradient rounds take ~1 % steps."""
+    agent = DQN(gym.make("CartPole-v1"), **small(seed=0, learning_rate=1e-3, lr_end_fraction=0.01))
+    agent.learn(400, progress_bar=False)
+    last_round = 396                                      # the last step with step % train_freq == 0
+    expected = 1e-3 * linear_schedule(1.0, 0.01, 1.0, last_round / 400)
+    assert np.isclose(agent.optimizer.param_groups[0]["lr"], expected) and expected < 0.03 * 1e-3
+
+
+def test_default_target_update_is_polyak_every_step():
+    """The defaults average the target over ~1/τ steps instead of copying it (θ⁻ <- τ θ + (1 − τ) θ⁻)."""
+    c = Config()
+    assert c.target_update_interval == 1 and 0 < c.tau < 0.05
+    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), seed=0)
+    before = [p.clone() for p in agent.target_net.parameters()]
+    with torch.no_grad():
+        for p in agent.q_net.parameters():
+            p.add_(1.0)
+    agent._update_target()
+    for b, p_t in zip(before, agent.target_net.parameters()):
+        torch.testing.assert_close(p_t, b + c.tau)
+
+
 def test_replay_buffer_ring_and_sample():
     buf = ReplayBuffer(3, 2, np.random.default_rng(0))
     for i in range(5):
