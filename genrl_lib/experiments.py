@@ -236,13 +236,20 @@ def _hql_taxi(seed: int, quick: bool) -> dict:
 
 def _snapshot_epochs(agent, total_steps: int):
     """A GAIL ``learn`` callback that keeps a copy of the policy's weights at every tenth epoch
-    (epoch = 1/100 of ``total_steps``; a snapshot is taken at the first iteration that reaches it)."""
+    (epoch = 1/100 of ``total_steps``; a snapshot is taken at the first iteration that reaches it).
+
+    Returns ``(callback, snaps)``: ``snaps`` fills with one ``{"num_timesteps", "actor": state_dict}`` per
+    epoch 10, 20, ..., 100; marks reached by the same iteration share one (identical) snapshot object."""
     marks = [e * total_steps / 100 for e in EPOCHS]
     snaps: list[dict] = []
 
     def callback(gail) -> None:
         while len(snaps) < len(marks) and gail.num_timesteps >= marks[len(snaps)]:
-            snaps.append({k: v.detach().clone() for k, v in gail.ppo.actor.state_dict().items()})
+            if snaps and snaps[-1]["num_timesteps"] == gail.num_timesteps:
+                snaps.append(snaps[-1])                  # the same iteration reached two marks: same weights
+            else:
+                snaps.append({"num_timesteps": gail.num_timesteps,
+                              "actor": {k: v.detach().clone() for k, v in gail.ppo.actor.state_dict().items()}})
 
     return callback, snaps
 
@@ -251,8 +258,8 @@ def _snapshot_epochs(agent, total_steps: int):
 BUILDING_GAIL = dict(n_steps=128, batch_size=64, n_epochs=4, gamma=0.99, gae_lambda=0.95, learning_rate=3e-4,
                      ent_coef=0.01, net_arch=(64, 64), disc_steps=5, disc_batch_size=128, disc_lr=1e-3)
 # (demonstration period, evaluation period, GAIL env steps): full = January / February / 24k steps (8 Januaries);
-# quick = two January days / two other January days / 1,280 steps.
-BUILDING_PROTOCOL = {False: ("january", "february", 24_000), True: (((1, 1), (1, 2)), ((1, 8), (1, 9)), 1_280)}
+# quick = two January days / two other January days / 640 steps.
+BUILDING_PROTOCOL = {False: ("january", "february", 24_000), True: (((1, 1), (1, 2)), ((1, 8), (1, 9)), 640)}
 _EXPERTS: dict = {}   # (building, weather, quick) -> (name, demonstrations); the simulation is deterministic
 
 
@@ -274,7 +281,8 @@ def _gail_building(building: str, weather: str):
         try:
             key = (building, weather, quick)
             if key not in _EXPERTS:
-                name, pi, _ = select_expert(env)
+                # quick: the rule-based controller only (each candidate costs a simulation restart)
+                name, pi, _ = select_expert(env, constants=() if quick else None)
                 _EXPERTS[key] = (name, collect_demonstrations(env, pi, n_episodes=1, seed=0))
             name, demos = _EXPERTS[key]
             shift, scale = observation_scaler(demos.observations)
@@ -286,10 +294,12 @@ def _gail_building(building: str, weather: str):
             env.close()
         env = make_building_env(building, weather, period=eval_period, seed=0)
         try:
-            values = []
+            scored: dict[int, float] = {}    # the simulation is deterministic: score each distinct snapshot once
             for snap in snaps:
-                agent.ppo.actor.load_state_dict(snap)
-                values.append(run_episode(env, agent).ret)
+                if id(snap) not in scored:
+                    agent.ppo.actor.load_state_dict(snap["actor"])
+                    scored[id(snap)] = run_episode(env, agent).ret
+            values = [scored[id(snap)] for snap in snaps]
             expert = constant_policy(int(name.split()[1])) if name != "rule-based" else rule_based_expert(env)
             expert_ret = run_episode(env, expert).ret
         finally:
@@ -304,7 +314,7 @@ def _gail_building(building: str, weather: str):
 
 # GAIL on gymnasium envs: the demonstrations of the table's runs (number of expert trajectories, subsampling).
 GYM_DEMOS = {"CartPole-v1": (1, 20), "Taxi-v4": (64, 1)}
-GYM_QUICK_STEPS = {"CartPole-v1": 30_000, "Taxi-v4": 20_000}
+GYM_QUICK_STEPS = {"CartPole-v1": 12_000, "Taxi-v4": 8_000}
 
 
 def _gail_gym(env_id: str):
@@ -316,7 +326,7 @@ def _gail_gym(env_id: str):
         n, every = GYM_DEMOS[env_id]
         res = run_protocol(env_id, seed, n_trajectories=n, every=every,
                            total_timesteps=GYM_QUICK_STEPS[env_id] if quick else None,
-                           n_eval_episodes=5 if quick else 20, progress_bar=False)
+                           n_eval_episodes=3 if quick else 20, progress_bar=False)
         res["agent"].close()
         return {"values": list(res["values"]), "env_steps": int(res["env_steps"]),
                 "extra": {"n_trajectories": n, "every": every, "n_transitions": len(res["demonstrations"]),

@@ -115,4 +115,6 @@ def test_snapshot_callback_keeps_one_copy_per_tenth_epoch():
         cb(fake)
     # marks at 100, 200, ..., 1000 steps: taken at the first iteration reaching each (t=128, 256, ..., 1024)
     assert len(snaps) == 10
-    assert [float(s["weight"][0, 0]) for s in snaps] == [128, 256, 384, 512, 512, 640, 768, 896, 1024, 1024]
+    assert [float(s["actor"]["weight"][0, 0]) for s in snaps] == [128, 256, 384, 512, 512, 640, 768, 896, 1024, 1024]
+    assert [s["num_timesteps"] for s in snaps] == [128, 256, 384, 512, 512, 640, 768, 896, 1024, 1024]
+    assert snaps[3] is snaps[4] and snaps[8] is snaps[9] and snaps[2] is not snaps[3]
