@@ -11,7 +11,6 @@ CELL_TIMEOUT ?= 900
 # One BLAS/torch thread per process: 2 cores, 2 pytest workers (see shared TOOLCHAIN notes).
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
-export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 .PHONY: help env book test unit twins check-twins benchmarks clean distclean
@@ -38,11 +37,14 @@ $(STAMP): requirements.lock pyproject.toml scripts/find_python.sh
 	touch "$(STAMP)"
 
 book: $(STAMP)
-	$(VENV)/bin/jupyter-book build . -W --keep-going --all
+	@# no MPLBACKEND here: the kernels must use the inline backend or the book has no figures
+	env -u MPLBACKEND $(VENV)/bin/jupyter-book build . -W --keep-going --all
+	@n=$$(ls _build/html/_images/*.png 2>/dev/null | wc -l); echo "$$n figures in the book"; \
+	  if [ "$$n" -lt 20 ]; then echo "error: the book has almost no figures (was MPLBACKEND=Agg set for the kernels?)"; exit 1; fi
 	@echo "Book built: _build/html/index.html"
 
 test: $(STAMP)
-	$(VPY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) -n $(JOBS) --dist loadfile --durations=15 -q
+	MPLBACKEND=Agg $(VPY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) -n $(JOBS) --dist loadfile --durations=15 -q
 
 unit: $(STAMP)
 	$(VPY) -m pytest tests -n $(JOBS) --dist loadfile -q

@@ -75,3 +75,11 @@ def test_glue_and_check_answer(capsys):
     assert check_answer("R", "R") is True
     with pytest.raises(ValueError, match="name"):
         glue("", 1)
+
+
+def test_book_build_keeps_the_inline_matplotlib_backend():
+    # With MPLBACKEND=Agg inherited by the kernels, every figure of the book silently disappears.
+    makefile = (ROOT / "Makefile").read_text()
+    assert "export MPLBACKEND" not in makefile
+    book_recipe = makefile.split("\nbook:")[1].split("\n\n")[0]
+    assert "env -u MPLBACKEND" in book_recipe and "figures in the book" in book_recipe
