@@ -118,8 +118,9 @@ def main(argv=None) -> dict:
         make_expert()
     env_id, steps = a.env, a.steps or PRESETS[a.env]["total_timesteps"]
     preset = PRESETS[env_id]
-    settings = ([(int(x), a.every, None) for x in a.trajectories.split(",") if x] + [(int(x), 1, None) for x in a.full.split(",") if x]
-                + [(int(x), 1, "factored") for x in a.factored.split(",") if x])
+    # full-trajectory settings first: the longest-budget headline figures are saved first if a run is cut short
+    settings = ([(int(x), 1, None) for x in a.full.split(",") if x] + [(int(x), 1, "factored") for x in a.factored.split(",") if x]
+                + [(int(x), a.every, None) for x in a.trajectories.split(",") if x])
     ns = [n for n, _, _ in settings]
     expert = expert_policy(env_id)
     res = {"command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
