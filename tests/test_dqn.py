@@ -122,6 +122,20 @@ def test_default_target_update_is_polyak_every_step():
         torch.testing.assert_close(p_t, b + c.tau)
 
 
+def test_default_network_and_update_schedule(monkeypatch):
+    """Defaults: a 128x128 Q-network and 4 gradient steps every 8 env steps once learning has started."""
+    c = Config()
+    assert c.hidden == (128, 128) and (c.gradient_steps, c.train_freq) == (4, 8)
+    agent = DQN(gym.make("CartPole-v1"), seed=0, learning_starts=100, batch_size=8)
+    widths = [m.out_features for m in agent.q_net if isinstance(m, torch.nn.Linear)]
+    assert widths == [128, 128, 2]
+    calls = []
+    monkeypatch.setattr(agent, "_gradient_step", lambda loss_fn: calls.append(1))
+    agent.learn(200, progress_bar=False)
+    rounds = sum(1 for step in range(200) if step + 1 > 100 and step % 8 == 0)   # num_timesteps = step + 1
+    assert len(calls) == 4 * rounds
+
+
 def test_replay_buffer_ring_and_sample():
     buf = ReplayBuffer(3, 2, np.random.default_rng(0))
     for i in range(5):
