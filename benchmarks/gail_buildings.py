@@ -22,6 +22,10 @@ With ``--ppo-steps N > 0`` also a PPO controller trained for N env steps on the 
 period (``genrl_lib.buildings.train_ppo_controller``: ``genrl_lib.ppo.PPO`` with ``PPO_CONTROLLER_HP``, the same
 observation scaler), scored deterministically on the demonstration period (against the expert there) and on the
 evaluation period like the others; the true return of each training episode is recorded too.
+With ``--ppo-expert`` the imitated expert is instead such a PPO controller (seed 0, trained with the selected expert's
+scaler): a state-dependent expert, unlike January's constant ones. GAIL and BC then imitate its demonstrations
+(standardized by their own ``observation_scaler``) and the result's ``expert`` is PPO (``selected_expert_name`` keeps
+the rule/constant choice).
 ``torch.set_num_threads(1)``. Writes ``OUT/result.json`` (per seed, summaries, ratios GAIL/expert, command,
 versions) and ``OUT/gail_<building>_seed<k>.pt`` (``GAIL.load``).
 """
@@ -71,7 +75,8 @@ def versions() -> dict:
             "numpy": np.__version__, "sinergym": getattr(sinergym, "__version__", "?")}
 
 
-def run_building(building, weather, seeds, period, steps, out: Path | None, ppo_steps: int = 0) -> dict:
+def run_building(building, weather, seeds, period, steps, out: Path | None, ppo_steps: int = 0,
+                 ppo_expert: bool = False) -> dict:
     # Sinergym's EnergyPlus callbacks misbehave with two simulations alive in one process (close() then hangs),
     # so the demonstration-period env and the evaluation-period env are never open at the same time.
     demo_period, eval_period = imitation_periods(period)
@@ -84,6 +89,16 @@ def run_building(building, weather, seeds, period, steps, out: Path | None, ppo_
         res["expert_name"], res["expert_candidates_demo_period"] = name, {k: round(v, 3) for k, v in candidates.items()}
         demos = collect_demonstrations(train_env, expert_pi, n_episodes=1, seed=0)
         shift, scale = observation_scaler(demos.observations)
+        if ppo_expert:   # a state-dependent expert: PPO (seed 0) trained on the true reward, scaled like the above
+            tp = time.perf_counter()
+            expert_pi = train_ppo_controller(train_env, shift, scale, ppo_steps, seed=0)
+            res["selected_expert_name"], name = name, "ppo"
+            candidates["ppo"] = run_episode(train_env, expert_pi).ret
+            res["ppo_expert_demo_return"] = round(candidates["ppo"], 3)
+            res["ppo_expert_train_wall_s"] = round(time.perf_counter() - tp, 2)
+            demos = collect_demonstrations(train_env, expert_pi, n_episodes=1, seed=0)
+            shift, scale = observation_scaler(demos.observations)
+            ppo_steps = 0          # the PPO controller is the expert: no per-seed PPO controllers
         res["n_demonstrations"] = len(demos)
         res["expert_actions"] = np.bincount(demos.actions.astype(int), minlength=10).tolist()
         for seed in seeds:
@@ -120,8 +135,9 @@ def run_building(building, weather, seeds, period, steps, out: Path | None, ppo_
         train_env.close()
     eval_env = make_building_env(building, weather, period=eval_period, seed=0)
     try:
-        expert = stats_dict(run_episode(eval_env, constant_policy(int(name.split()[1])) if name != "rule-based"
-                                        else rule_based_expert(eval_env)))
+        expert_eval = (expert_pi if name == "ppo" else rule_based_expert(eval_env) if name == "rule-based"
+                       else constant_policy(int(name.split()[1])))
+        expert = stats_dict(run_episode(eval_env, expert_eval))
         res["expert"] = expert
         res["rule_based_eval"] = stats_dict(run_episode(eval_env, rule_based_expert(eval_env)))
         print(f"{building}-{weather}: expert ({name}) {expert}  (actions in demos: {res['expert_actions']})", flush=True)
@@ -160,6 +176,8 @@ def main(argv=None) -> dict:
     p.add_argument("--buildings", default="5zone,datacenter,warehouse")
     p.add_argument("--ppo-steps", type=int, default=0,
                    help="env steps of a PPO controller trained on the true reward in the demonstration period (0: none)")
+    p.add_argument("--ppo-expert", action="store_true",
+                   help="imitate a PPO controller (seed 0, --ppo-steps steps) instead of the selected rule/constant")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -168,21 +186,21 @@ def main(argv=None) -> dict:
     demo_period, eval_period = imitation_periods(args.period)
     t0 = time.perf_counter()
     wanted = args.buildings.split(",")
-    if args.ppo_steps < 0:
-        p.error(f"--ppo-steps must be >= 0, got {args.ppo_steps}")
-    results = {b: run_building(b, w, range(args.seeds), args.period, steps, args.out, args.ppo_steps)
+    if args.ppo_steps < 0 or (args.ppo_expert and not args.ppo_steps):
+        p.error(f"--ppo-steps must be >= 0 (> 0 with --ppo-expert), got {args.ppo_steps}")
+    results = {b: run_building(b, w, range(args.seeds), args.period, steps, args.out, args.ppo_steps, args.ppo_expert)
                for b, w in BUILDINGS if b in wanted}
     # "within 5%": GAIL's return is at most 5% worse than the expert's (returns are negative: ratio <= 1.05)
     doc = {"command": "gail_buildings.py " + " ".join(sys.argv[1:] if argv is None else argv),
            "period": args.period, "demonstration_period": str(demo_period), "evaluation_period": str(eval_period),
-           "gail_steps": steps, "ppo": PPO_HP, "ppo_steps": args.ppo_steps,
+           "gail_steps": steps, "ppo": PPO_HP, "ppo_steps": args.ppo_steps, "ppo_expert": args.ppo_expert,
            "ppo_controller": {k: list(v) if isinstance(v, tuple) else v for k, v in PPO_CONTROLLER_HP.items()}
            if args.ppo_steps else None, "seeds": list(range(args.seeds)), "torch_threads": 1,
            "buildings": results, "wall_s": round(time.perf_counter() - t0, 2), "versions": versions(),
            "goal_gail_within_5pct": {b: all(r["gail"]["return"] >= 1.05 * res["expert"]["return"]
                                            for r in res["seeds"].values()) for b, res in results.items()}}
     save_json(args.out / "result.json", doc)
-    ppo_cols = args.ppo_steps > 0
+    ppo_cols = args.ppo_steps > 0 and not args.ppo_expert
     print(f"\n{'building':<12}{'random':>18}{'expert':>10}{'BC':>18}{'GAIL':>18}{'GAIL/expert':>13}"
           + (f"{'PPO':>18}{'PPO/expert':>12}{'PPO demo/exp':>14}" if ppo_cols else ""))
     for b, res in results.items():
