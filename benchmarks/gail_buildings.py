@@ -93,6 +93,7 @@ def run_building(building, weather, seeds, period, steps, out: Path | None, ppo_
             tp = time.perf_counter()
             expert_pi = train_ppo_controller(train_env, shift, scale, ppo_steps, seed=0)
             res["selected_expert_name"], name = name, "ppo"
+            res["expert_name"] = name
             candidates["ppo"] = run_episode(train_env, expert_pi).ret
             res["ppo_expert_demo_return"] = round(candidates["ppo"], 3)
             res["ppo_expert_train_wall_s"] = round(time.perf_counter() - tp, 2)
