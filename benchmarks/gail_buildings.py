@@ -43,7 +43,7 @@ import torch
 
 import genrl_lib
 from genrl_lib.bc import BehaviourCloning
-from genrl_lib.buildings import (PPO_CONTROLLER_HP, constant_policy, imitation_periods, make_building_env,
+from genrl_lib.buildings import (GAIL_HP, PPO_CONTROLLER_HP, constant_policy, imitation_periods, make_building_env,
                                  observation_scaler, random_policy, rule_based_expert, run_episode, select_expert,
                                  train_ppo_controller)
 from genrl_lib.demonstrations import collect_demonstrations
@@ -51,9 +51,7 @@ from genrl_lib.gail import GAIL
 from genrl_lib.io import save_json
 
 BUILDINGS = (("5zone", "hot"), ("datacenter", "mixed"), ("warehouse", "hot"))
-# short rollouts and 5 discriminator steps per rollout: a week is only 671 steps, so D must learn from few rollouts
-PPO_HP = dict(n_steps=128, batch_size=64, n_epochs=4, gamma=0.99, gae_lambda=0.95, learning_rate=3e-4,
-              ent_coef=0.01, net_arch=(64, 64), disc_steps=5, disc_batch_size=128, disc_lr=1e-3)
+PPO_HP = GAIL_HP   # genrl_lib.buildings.GAIL_HP: short rollouts, 5 discriminator steps per rollout
 STEPS = {"week": 12_000, "month": 24_000, "year": 24_000}
 
 

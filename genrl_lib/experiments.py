@@ -254,9 +254,6 @@ def _snapshot_epochs(agent, total_steps: int):
     return callback, snaps
 
 
-# GAIL settings on the buildings: as benchmarks/gail_buildings.py (short rollouts, 5 discriminator steps per rollout).
-BUILDING_GAIL = dict(n_steps=128, batch_size=64, n_epochs=4, gamma=0.99, gae_lambda=0.95, learning_rate=3e-4,
-                     ent_coef=0.01, net_arch=(64, 64), disc_steps=5, disc_batch_size=128, disc_lr=1e-3)
 # (demonstration period, evaluation period, GAIL env steps): full = January / February / 24k steps (8 Januaries);
 # quick = two January days / two other January days / 640 steps.
 BUILDING_PROTOCOL = {False: ("january", "february", 24_000), True: (((1, 1), (1, 2)), ((1, 8), (1, 9)), 640)}
@@ -264,12 +261,12 @@ _EXPERTS: dict = {}   # (building, weather, quick) -> (name, demonstrations); th
 
 
 def _gail_building(building: str, weather: str):
-    """GAIL on a Sinergym building (:mod:`genrl_lib.buildings`): the expert (:func:`~genrl_lib.buildings.select_expert`
+    """GAIL on a Sinergym building (:mod:`genrl_lib.buildings`, GAIL settings ``buildings.GAIL_HP``): the expert (:func:`~genrl_lib.buildings.select_expert`
     on the demonstration period) is recorded for one episode; GAIL (seed ``seed``) trains on that period and its
     deterministic policy, snapshotted after epochs 10..100, is scored on the evaluation period (one episode each)."""
 
     def run(seed: int, quick: bool) -> dict:
-        from genrl_lib.buildings import (constant_policy, make_building_env, observation_scaler,
+        from genrl_lib.buildings import (GAIL_HP, constant_policy, make_building_env, observation_scaler,
                                          rule_based_expert, run_episode, select_expert)
         from genrl_lib.demonstrations import collect_demonstrations
         from genrl_lib.gail import GAIL
@@ -287,7 +284,7 @@ def _gail_building(building: str, weather: str):
             name, demos = _EXPERTS[key]
             shift, scale = observation_scaler(demos.observations)
             set_seed(seed)
-            agent = GAIL(env, demos, seed=seed, obs_shift=shift, obs_scale=scale, **BUILDING_GAIL)
+            agent = GAIL(env, demos, seed=seed, obs_shift=shift, obs_scale=scale, **GAIL_HP)
             callback, snaps = _snapshot_epochs(agent, steps)
             agent.learn(steps, progress_bar=False, callback=callback)
         finally:

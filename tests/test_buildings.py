@@ -158,3 +158,14 @@ def test_train_ppo_controller_on_two_days(zone_env):
     assert run_episode(zone_env, again).ret == pytest.approx(stats.ret)   # seeded: the same controller
     with pytest.raises(ValueError, match="observation_scaler"):
         train_ppo_controller(zone_env, shift[:3], scale[:3], 256)
+
+
+def test_gail_settings_are_valid_gail_and_ppo_fields():
+    from genrl_lib.buildings import GAIL_HP
+    from genrl_lib.gail import Config as GAILConfig
+    from genrl_lib.gail import _split_hyperparameters
+    from genrl_lib.ppo import Config as PPOConfig
+
+    gail_kw, ppo_kw = _split_hyperparameters(dict(GAIL_HP))
+    assert GAILConfig(**gail_kw).validate().disc_steps == 5
+    assert PPOConfig(**ppo_kw).validate().n_steps == 128
