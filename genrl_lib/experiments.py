@@ -235,22 +235,20 @@ def _hql_taxi(seed: int, quick: bool) -> dict:
 
 
 def _snapshot_epochs(agent, total_steps: int):
-    """A GAIL ``learn`` callback that keeps a copy of the policy's weights at every tenth epoch
-    (epoch = 1/100 of ``total_steps``; a snapshot is taken at the first iteration that reaches it).
+    """A GAIL ``learn`` callback (:func:`genrl_lib.gail.epoch_callback`) that keeps a copy of the policy's weights
+    at every tenth epoch (epoch = 1/100 of ``total_steps``; taken at the first iteration that reaches it).
 
     Returns ``(callback, snaps)``: ``snaps`` fills with one ``{"num_timesteps", "actor": state_dict}`` per
     epoch 10, 20, ..., 100; marks reached by the same iteration share one (identical) snapshot object."""
-    marks = [e * total_steps / 100 for e in EPOCHS]
-    snaps: list[dict] = []
+    from genrl_lib.gail import epoch_callback
 
-    def callback(gail) -> None:
-        while len(snaps) < len(marks) and gail.num_timesteps >= marks[len(snaps)]:
-            if snaps and snaps[-1]["num_timesteps"] == gail.num_timesteps:
-                snaps.append(snaps[-1])                  # the same iteration reached two marks: same weights
-            else:
-                snaps.append({"num_timesteps": gail.num_timesteps,
-                              "actor": {k: v.detach().clone() for k, v in gail.ppo.actor.state_dict().items()}})
+    def snapshot(gail) -> dict:
+        if snaps and snaps[-1]["num_timesteps"] == gail.num_timesteps:
+            return snaps[-1]                         # the same iteration reached two marks: same weights
+        return {"num_timesteps": gail.num_timesteps,
+                "actor": {k: v.detach().clone() for k, v in gail.ppo.actor.state_dict().items()}}
 
+    callback, snaps = epoch_callback(total_steps, EPOCHS, snapshot)
     return callback, snaps
 
 

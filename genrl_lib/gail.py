@@ -53,7 +53,7 @@ from genrl_lib.ppo import Config as PPOConfig
 from genrl_lib.seeding import check_seed
 
 __all__ = ["Config", "GAIL", "ObsEncoder", "PRESETS", "REWARDS", "check_demonstrations", "disc_reward", "expert_policy",
-           "binned_mean", "protocol_demonstrations", "run_protocol", "spaces_of", "true_return"]
+           "binned_mean", "epoch_callback", "protocol_demonstrations", "run_protocol", "spaces_of", "true_return"]
 
 _KIND = "gail"
 REWARDS = ("logit", "positive", "negative")
@@ -566,6 +566,25 @@ PRESETS: dict[str, dict] = {
 }
 
 
+def epoch_callback(total_timesteps: int, epochs, on_epoch: Callable) -> tuple[Callable, list]:
+    """A :meth:`GAIL.learn` callback that records something at training epochs (an epoch is
+    ``total_timesteps // 100`` env steps, the thesis table's convention).
+
+    After the first GAIL iteration that reaches epoch ``e`` of ``epochs`` (increasing ints), ``on_epoch(gail)``
+    is appended to the returned list; an iteration that reaches several epochs calls it once for each.
+
+    Returns:
+        ``(callback, results)``: pass ``callback`` to ``learn``; ``results`` fills with one entry per epoch reached.
+    """
+    step, results = total_timesteps // 100, []
+
+    def callback(gail) -> None:
+        while len(results) < len(epochs) and gail.num_timesteps >= epochs[len(results)] * step:
+            results.append(on_epoch(gail))
+
+    return callback, results
+
+
 def _check_env_id(env_id) -> str:
     if env_id not in PRESETS:
         raise ValueError(f"env_id must be one of {sorted(PRESETS)} (the protocol's presets), got {env_id!r}")
@@ -699,17 +718,16 @@ def run_protocol(env_id: str, seed: int, *, n_trajectories: int, every: int = 20
     agent = GAIL(env_id, demos, seed=seed, **{**preset["ppo"], **preset["gail"]})
     if preset["pretrain"]:
         agent.pretrain()
-    epoch_steps = total // 100
-    values: list[float] = []
     eval_s = 0.0
 
-    def on_iteration(g):   # score at each eval epoch the first iteration reaches
+    def score(g) -> float:   # the true return, its time kept out of the training wall time
         nonlocal eval_s
-        while len(values) < len(epochs) and g.num_timesteps >= epochs[len(values)] * epoch_steps:
-            te = time.perf_counter()
-            values.append(round(true_return(env_id, g, n_eval_episodes), 3))
-            eval_s += time.perf_counter() - te
+        te = time.perf_counter()
+        value = round(true_return(env_id, g, n_eval_episodes), 3)
+        eval_s += time.perf_counter() - te
+        return value
 
+    on_iteration, values = epoch_callback(total, epochs, score)
     agent.learn(total, progress_bar=progress_bar, callback=on_iteration)
     te = time.perf_counter()
     final = round(true_return(env_id, agent, n_eval_episodes), 3)

@@ -245,3 +245,14 @@ def test_run_protocol_subsamples_and_rejects_bad_input():
         run_protocol("Taxi-v4", -1, n_trajectories=1)
     with pytest.raises(ValueError, match="overrides"):
         run_protocol("Taxi-v4", 0, n_trajectories=1, overrides={"ppo": {"n_epochs": 1}})
+
+
+def test_epoch_callback_records_once_per_epoch_reached():
+    from types import SimpleNamespace
+
+    from genrl_lib.gail import epoch_callback
+
+    cb, out = epoch_callback(1000, [10, 20, 50, 100], lambda g: g.num_timesteps)
+    for t in (64, 128, 192, 640, 1024):          # iterations; epoch = 10 steps
+        cb(SimpleNamespace(num_timesteps=t))
+    assert out == [128, 640, 640, 1024]   # marks 100, 200, 500, 1000: t=640 reaches two of them
