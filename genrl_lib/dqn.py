@@ -226,6 +226,9 @@ class DQN:
         self.target_net = mlp(obs_dim(observation_space), self.n_actions, c.hidden, c.activation)
         self.target_net.load_state_dict(self.q_net.state_dict())
         self.target_net.requires_grad_(False)
+        # the parameter lists, gathered once: the training loop needs them at every step (load_state_dict copies
+        # into these same tensors, so they stay valid after DQN.load)
+        self._params, self._target_params = list(self.q_net.parameters()), list(self.target_net.parameters())
 
     # ---------------------------------------------------------------- acting
     def _encode(self, obs) -> np.ndarray:
@@ -348,7 +351,7 @@ class DQN:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if c.max_grad_norm is not None:
-            nn.utils.clip_grad_norm_(self.q_net.parameters(), c.max_grad_norm)
+            nn.utils.clip_grad_norm_(self._params, c.max_grad_norm)
         self.optimizer.step()
         return loss.detach()
 
@@ -358,7 +361,7 @@ class DQN:
             self.target_net.load_state_dict(self.q_net.state_dict())
             return
         with torch.no_grad():   # θ⁻ + τ (θ − θ⁻) = τ θ + (1 − τ) θ⁻, all tensors in one call
-            torch._foreach_lerp_(list(self.target_net.parameters()), list(self.q_net.parameters()), tau)
+            torch._foreach_lerp_(self._target_params, self._params, tau)
 
     # ---------------------------------------------------------------- persistence
     def save(self, path) -> "Path":  # noqa: F821
