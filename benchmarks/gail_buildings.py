@@ -51,7 +51,6 @@ from genrl_lib.gail import GAIL
 from genrl_lib.io import save_json
 
 BUILDINGS = (("5zone", "hot"), ("datacenter", "mixed"), ("warehouse", "hot"))
-PPO_HP = GAIL_HP   # genrl_lib.buildings.GAIL_HP: short rollouts, 5 discriminator steps per rollout
 STEPS = {"week": 12_000, "month": 24_000, "year": 24_000}
 
 
@@ -105,11 +104,11 @@ def run_building(building, weather, seeds, period, steps, out: Path | None, ppo_
             genrl_lib.set_seed(seed)
             tb = time.perf_counter()
             bc = BehaviourCloning(train_env, demos, seed=seed, obs_shift=shift, obs_scale=scale,
-                                  net_arch=PPO_HP["net_arch"]).learn(progress_bar=False)
+                                  net_arch=GAIL_HP["net_arch"]).learn(progress_bar=False)
             row["bc_train_wall_s"] = round(time.perf_counter() - tb, 2)
             genrl_lib.set_seed(seed)
             tg = time.perf_counter()
-            agent = GAIL(train_env, demos, seed=seed, obs_shift=shift, obs_scale=scale, **PPO_HP)
+            agent = GAIL(train_env, demos, seed=seed, obs_shift=shift, obs_scale=scale, **GAIL_HP)
             agent.learn(steps, progress_bar=False)
             row["gail_env_steps"] = agent.num_timesteps
             row["gail_train_wall_s"] = round(time.perf_counter() - tg, 2)
@@ -192,7 +191,7 @@ def main(argv=None) -> dict:
     # "within 5%": GAIL's return is at most 5% worse than the expert's (returns are negative: ratio <= 1.05)
     doc = {"command": "gail_buildings.py " + " ".join(sys.argv[1:] if argv is None else argv),
            "period": args.period, "demonstration_period": str(demo_period), "evaluation_period": str(eval_period),
-           "gail_steps": steps, "ppo": PPO_HP, "ppo_steps": args.ppo_steps, "ppo_expert": args.ppo_expert,
+           "gail_steps": steps, "ppo": GAIL_HP, "ppo_steps": args.ppo_steps, "ppo_expert": args.ppo_expert,
            "ppo_controller": {k: list(v) if isinstance(v, tuple) else v for k, v in PPO_CONTROLLER_HP.items()}
            if args.ppo_steps else None, "seeds": list(range(args.seeds)), "torch_threads": 1,
            "buildings": results, "wall_s": round(time.perf_counter() - t0, 2), "versions": versions(),
