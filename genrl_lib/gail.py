@@ -122,12 +122,7 @@ class Config:
                              "obs_encoding='factored', obs_factors=(5, 5, 5, 4) on Taxi) and only with them; got "
                              f"obs_encoding={self.obs_encoding!r}, obs_factors={self.obs_factors!r}")
         if self.obs_factors is not None:     # the product is checked against the env's space by ObsEncoder
-            f = self.obs_factors
-            if (isinstance(f, (str, bytes)) or not hasattr(f, "__len__") or not len(f)
-                    or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1 for x in f)):
-                raise ValueError(f"obs_factors must be None or a tuple of positive ints, e.g. (5, 5, 5, 4) for Taxi, "
-                                 f"got {f!r}")
-            self.obs_factors = tuple(int(x) for x in f)
+            self.obs_factors = check_factors(self.obs_factors)
         check_seed(self.seed)
         return self
 

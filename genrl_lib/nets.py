@@ -93,17 +93,16 @@ def obs_to_tensor(obs, space: gym.Space) -> torch.Tensor:
 TAXI_FACTORS = (5, 5, 5, 4)
 
 
-def check_factors(factors, space: gym.Space, name: str = "obs_factors") -> tuple[int, ...]:
-    """Validate mixed-radix ``factors`` for a Discrete ``space``: positive ints whose product is ``space.n``."""
-    if not isinstance(space, gym.spaces.Discrete):
+def check_factors(factors, space: gym.Space | None = None, name: str = "obs_factors") -> tuple[int, ...]:
+    """Validate mixed-radix ``factors``: a non-empty sequence of positive ints (not bools or a string) and, given a
+    ``space``, a Discrete one with ``space.n`` equal to their product. Returns them as a tuple of ints."""
+    if space is not None and not isinstance(space, gym.spaces.Discrete):
         raise TypeError(f"{name} applies to Discrete observation spaces only, got {space}")
-    try:
-        f = tuple(int(x) for x in factors)
-    except TypeError:
-        raise TypeError(f"{name} must be a sequence of ints, e.g. (5, 5, 5, 4) for Taxi, got {factors!r}") from None
-    if not f or any(x < 1 for x in f) or any(int(x) != x for x in factors):
-        raise ValueError(f"{name} must be positive ints, got {factors!r}")
-    if int(np.prod(f)) != int(space.n):
+    if (isinstance(factors, (str, bytes)) or not hasattr(factors, "__len__") or not len(factors)
+            or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1 for x in factors)):
+        raise ValueError(f"{name} must be a tuple of positive ints, e.g. (5, 5, 5, 4) for Taxi, got {factors!r}")
+    f = tuple(int(x) for x in factors)
+    if space is not None and int(np.prod(f)) != int(space.n):
         raise ValueError(f"{name} {f} multiply to {int(np.prod(f))}, but {space} has {int(space.n)} states "
                          f"(Taxi-v4: {TAXI_FACTORS})")
     return f

@@ -67,3 +67,12 @@ def test_factored_one_hot_decodes_taxi_states():
         factored_one_hot(np.zeros(4), gym.spaces.Box(-1, 1, (4,)), (2, 2))
     with pytest.raises(ValueError, match="outside"):
         factored_one_hot(500, space, TAXI_FACTORS)
+
+
+def test_check_factors_without_a_space_checks_the_form_only():
+    from genrl_lib.nets import check_factors
+
+    assert check_factors([5, np.int64(4)]) == (5, 4)
+    for bad in ("55", (), (5, True), (5, 2.5), (5, 0)):
+        with pytest.raises(ValueError, match="tuple of positive ints"):
+            check_factors(bad)
