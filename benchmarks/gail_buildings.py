@@ -43,7 +43,7 @@ import torch
 
 import genrl_lib
 from genrl_lib.bc import BehaviourCloning
-from genrl_lib.buildings import (GAIL_HP, PPO_CONTROLLER_HP, constant_policy, imitation_periods, make_building_env,
+from genrl_lib.buildings import (GAIL_HP, PPO_CONTROLLER_HP, expert_by_name, imitation_periods, make_building_env,
                                  observation_scaler, random_policy, rule_based_expert, run_episode, select_expert,
                                  train_ppo_controller)
 from genrl_lib.demonstrations import collect_demonstrations
@@ -133,8 +133,7 @@ def run_building(building, weather, seeds, period, steps, out: Path | None, ppo_
         train_env.close()
     eval_env = make_building_env(building, weather, period=eval_period, seed=0)
     try:
-        expert_eval = (expert_pi if name == "ppo" else rule_based_expert(eval_env) if name == "rule-based"
-                       else constant_policy(int(name.split()[1])))
+        expert_eval = expert_pi if name == "ppo" else expert_by_name(eval_env, name)
         expert = stats_dict(run_episode(eval_env, expert_eval))
         res["expert"] = expert
         res["rule_based_eval"] = stats_dict(run_episode(eval_env, rule_based_expert(eval_env)))

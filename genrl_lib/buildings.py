@@ -49,7 +49,8 @@ import numpy as np
 __all__ = ["BUILDINGS", "PERIODS", "make_building_env", "sinergym_id", "parse_period", "BuildingEnv",
            "rule_based_expert", "constant_policy", "EpisodeStats", "run_episode", "discrete_setpoints",
            "IMITATION_PERIODS", "imitation_periods", "observation_scaler", "random_policy", "select_expert",
-           "PPO_CONTROLLER_HP", "StandardizedPolicy", "standardize_observations", "train_ppo_controller"]
+           "PPO_CONTROLLER_HP", "StandardizedPolicy", "expert_by_name", "GAIL_HP", "standardize_observations",
+           "train_ppo_controller"]
 
 BUILDINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "5zone": ("5zone", ("cool", "hot", "mixed")),
@@ -424,6 +425,21 @@ def select_expert(env: BuildingEnv, constants=None) -> tuple[str, object, dict[s
     returns = {name: run_episode(env, pi).ret for name, pi in candidates.items()}
     best = max(returns, key=returns.get)
     return best, candidates[best], returns
+
+
+def expert_by_name(env: BuildingEnv, name: str):
+    """The controller :func:`select_expert` called ``name`` (``"rule-based"`` or ``"constant <a>"``), rebuilt for
+    ``env`` (e.g. to score the expert chosen on the demonstration period on the evaluation period).
+
+    Returns:
+        A callable ``obs -> int`` action.
+    """
+    if name == "rule-based":
+        return rule_based_expert(env)
+    kind, _, action = name.partition(" ")
+    if kind != "constant" or not action.isdigit():
+        raise ValueError(f"name must be 'rule-based' or 'constant <action>' (as select_expert returns), got {name!r}")
+    return constant_policy(int(action))
 
 
 #: GAIL settings for the buildings (``genrl_lib.gail.GAIL`` keywords: PPO and discriminator fields), used by

@@ -264,8 +264,8 @@ def _gail_building(building: str, weather: str):
     deterministic policy, snapshotted after epochs 10..100, is scored on the evaluation period (one episode each)."""
 
     def run(seed: int, quick: bool) -> dict:
-        from genrl_lib.buildings import (GAIL_HP, constant_policy, make_building_env, observation_scaler,
-                                         rule_based_expert, run_episode, select_expert)
+        from genrl_lib.buildings import (GAIL_HP, expert_by_name, make_building_env, observation_scaler, run_episode,
+                                         select_expert)
         from genrl_lib.demonstrations import collect_demonstrations
         from genrl_lib.gail import GAIL
         from genrl_lib.seeding import set_seed
@@ -295,7 +295,7 @@ def _gail_building(building: str, weather: str):
                     agent.ppo.actor.load_state_dict(snap["actor"])
                     scored[id(snap)] = run_episode(env, agent).ret
             values = [scored[id(snap)] for snap in snaps]
-            expert = constant_policy(int(name.split()[1])) if name != "rule-based" else rule_based_expert(env)
+            expert = expert_by_name(env, name)
             expert_ret = run_episode(env, expert).ret
         finally:
             env.close()

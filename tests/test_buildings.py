@@ -169,3 +169,14 @@ def test_gail_settings_are_valid_gail_and_ppo_fields():
     gail_kw, ppo_kw = _split_hyperparameters(dict(GAIL_HP))
     assert GAILConfig(**gail_kw).validate().disc_steps == 5
     assert PPOConfig(**ppo_kw).validate().n_steps == 128
+
+
+def test_expert_by_name_rebuilds_select_experts_choice(zone_env):
+    from genrl_lib.buildings import expert_by_name, rule_based_expert
+
+    obs, _ = zone_env.reset(seed=0)
+    assert expert_by_name(zone_env, "constant 7")(obs) == 7
+    assert expert_by_name(zone_env, "rule-based")(obs) == rule_based_expert(zone_env)(obs)
+    for bad in ("constant", "constant x", "ppo"):
+        with pytest.raises(ValueError, match="'rule-based' or 'constant <action>'"):
+            expert_by_name(zone_env, bad)
