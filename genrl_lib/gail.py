@@ -655,7 +655,8 @@ def run_protocol(env_id: str, seed: int, *, n_trajectories: int, every: int = 20
        with :func:`true_return` (CartPole: ``n_eval_episodes`` episodes; Taxi: exact).
 
     ``overrides`` (optional) updates the preset's ``"gail"`` and ``"bc"`` settings for this run, e.g.
-    ``{"gail": enc, "bc": enc}`` with ``enc = dict(obs_encoding="factored", obs_factors=TAXI_FACTORS)``.
+    ``{"gail": enc, "bc": enc}`` with ``enc = dict(obs_encoding="factored", obs_factors=TAXI_FACTORS)``, and its
+    ``"ppo"`` settings (fields of :class:`genrl_lib.ppo.Config`), e.g. ``{"ppo": {"ent_coef": 0.03}}``.
 
     Deterministic for a seed (apart from the wall times).
 
@@ -670,7 +671,8 @@ def run_protocol(env_id: str, seed: int, *, n_trajectories: int, every: int = 20
 
     Raises:
         ValueError: unknown ``env_id``, or a non-positive ``n_trajectories``/``every``/``total_timesteps``/
-            ``n_eval_episodes``, or ``eval_epochs`` not increasing integers in ``[1, 100]``.
+            ``n_eval_episodes``, or ``eval_epochs`` not increasing integers in ``[1, 100]``, or ``overrides`` with
+            keys other than ``"gail"``, ``"bc"``, ``"ppo"`` (or PPO settings that :class:`genrl_lib.ppo.Config` lacks).
     """
     import time
 
@@ -680,9 +682,12 @@ def run_protocol(env_id: str, seed: int, *, n_trajectories: int, every: int = 20
 
     preset = dict(PRESETS[_check_env_id(env_id)])
     overrides = dict(overrides or {})
-    bad = sorted(set(overrides) - {"gail", "bc"})
+    bad = sorted(set(overrides) - {"gail", "bc", "ppo"})
     if bad:
-        raise ValueError(f"overrides may only update 'gail' and 'bc' settings, got keys {bad}")
+        raise ValueError(f"overrides may only update 'gail', 'bc' and 'ppo' settings, got keys {bad}")
+    bad = sorted(set(overrides.get("ppo", {})) - {f.name for f in dataclasses.fields(PPOConfig)})
+    if bad:
+        raise ValueError(f"overrides['ppo'] takes fields of genrl_lib.ppo.Config, got unknown keys {bad}")
     for k, v in overrides.items():
         preset[k] = {**preset[k], **v}
     seed = check_seed(seed)

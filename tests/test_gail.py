@@ -244,7 +244,20 @@ def test_run_protocol_subsamples_and_rejects_bad_input():
     with pytest.raises(ValueError, match="seed"):
         run_protocol("Taxi-v4", -1, n_trajectories=1)
     with pytest.raises(ValueError, match="overrides"):
-        run_protocol("Taxi-v4", 0, n_trajectories=1, overrides={"ppo": {"n_epochs": 1}})
+        run_protocol("Taxi-v4", 0, n_trajectories=1, overrides={"total_timesteps": 100})
+    with pytest.raises(ValueError, match="overrides.*ppo.*n_epoch"):
+        run_protocol("Taxi-v4", 0, n_trajectories=1, overrides={"ppo": {"n_epoch": 1}})
+
+
+def test_run_protocol_ppo_overrides_update_the_preset_only_for_the_run():
+    before = {k: dict(v) if isinstance(v, dict) else v for k, v in PRESETS["Taxi-v4"].items()}
+    r = run_protocol("Taxi-v4", 1, n_trajectories=1, every=1, total_timesteps=1024, eval_epochs=(100,),
+                     overrides={"ppo": {"ent_coef": 0.05, "n_epochs": 1}, "gail": {"grad_penalty": 0.5}})
+    c, g = r["agent"].ppo.config, r["agent"].config
+    assert c.ent_coef == 0.05 and c.n_epochs == 1 and g.grad_penalty == 0.5
+    assert c.n_steps == PRESETS["Taxi-v4"]["ppo"]["n_steps"] and c.learning_rate == PRESETS["Taxi-v4"]["ppo"]["learning_rate"]
+    assert PRESETS["Taxi-v4"] == before          # the preset itself is unchanged
+    r["agent"].close()
 
 
 def test_epoch_callback_records_once_per_epoch_reached():
