@@ -1,5 +1,7 @@
 """Unit tests of genrl_lib.dqn (short runs only: learning quality is measured by benchmarks/dqn_cartpole.py)."""
 
+import copy
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -45,16 +47,62 @@ def test_gradient_step_fits_a_fixed_target():
     buf.size, buf.pos = 0, 0
     x = np.ones(4, dtype=np.float32)
     buf.add(x, 1, 3.0, x, 0.0)
-    loss_fn = torch.nn.functional.smooth_l1_loss
     for _ in range(300):
-        agent._gradient_step(loss_fn)
+        agent._gradient_step()
     q = agent.q_net(torch.from_numpy(x)[None])[0, 1].item()
     assert abs(q - 3.0) < 0.05
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("loss", ["huber", "mse"])
+@pytest.mark.parametrize("double_dqn", [True, False])
+def test_hand_written_td_gradient_equals_autograd(activation, loss, double_dqn):
+    """The written-out backward pass gives autograd's gradient, for every parameter (weights and biases)."""
+    agent = DQN(gym.make("CartPole-v1"), hidden=(16, 8), activation=activation, loss=loss, double_dqn=double_dqn,
+                batch_size=32, learning_starts=0, seed=0).learn(300, progress_bar=False)
+    batch = agent.buffer.sample(32)
+    ours, ref = agent._td_gradients(*batch), agent._td_gradients(*batch, use_autograd=True)
+    assert [g.shape for g in ours] == [p.shape for p in agent.q_net.parameters()]
+    for g, g_ref in zip(ours, ref):
+        torch.testing.assert_close(g, g_ref, rtol=1e-5, atol=1e-7)
+    assert any(g.abs().max() > 0 for g in ours)
+
+
+def test_gradient_step_is_clipped_adam():
+    """One _gradient_step = clip_grad_norm_(max_grad_norm) + torch.optim.Adam(fused) on the same minibatch."""
+    agent = DQN(gym.make("CartPole-v1"), hidden=(16,), learning_starts=0, batch_size=16, max_grad_norm=0.1,
+                learning_rate=1e-2, seed=0).learn(100, progress_bar=False)
+    ref = copy.deepcopy(agent.q_net)
+    ref_opt = torch.optim.Adam(ref.parameters(), lr=agent.lr, fused=True)
+    for p, m, v, t in zip(ref.parameters(), *agent._adam_state):
+        ref_opt.state[p] = {"exp_avg": m.clone(), "exp_avg_sq": v.clone(), "step": t.clone()}
+    state = agent.buffer.rng.bit_generator.state
+    agent._gradient_step()
+    agent.buffer.rng.bit_generator.state = state   # the reference sees the same minibatch
+    batch = agent.buffer.sample(16)
+    q_sa = ref(batch[0]).gather(1, batch[1][:, None]).squeeze(1)
+    with torch.no_grad():
+        q_next = agent.target_net(batch[3]).gather(1, ref(batch[3]).argmax(1, keepdim=True)).squeeze(1)
+        y = batch[2] + batch[4] * q_next
+    torch.nn.functional.smooth_l1_loss(q_sa, y).backward()
+    assert torch.nn.utils.clip_grad_norm_(ref.parameters(), 0.1) > 0.1   # the clip is active
+    ref_opt.step()
+    for p, p_ref in zip(agent.q_net.parameters(), ref.parameters()):
+        torch.testing.assert_close(p, p_ref, rtol=1e-5, atol=1e-6)
+
+
+def test_other_activations_train_through_autograd():
+    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), activation="elu", learning_starts=0, batch_size=8, seed=0)
+    before = [p.clone() for p in agent.q_net.parameters()]
+    agent.learn(50, progress_bar=False)
+    assert all(not torch.equal(b, p) for b, p in zip(before, agent.q_net.parameters()))
+    x = torch.zeros(3, 4)
+    torch.testing.assert_close(agent._q_values(x), agent.q_net(x))
+
+
 def test_terminal_transitions_do_not_bootstrap():
     """terminated -> stored discount 0 -> y = r whatever the target network says."""
-    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), gamma=0.99, batch_size=4, learning_rate=1e-2, seed=0)
+    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), gamma=0.99, batch_size=4, learning_rate=1e-2, loss="mse", seed=0)
     agent.learn(1, progress_bar=False)
     with torch.no_grad():
         for p in agent.target_net.parameters():
@@ -65,7 +113,7 @@ def test_terminal_transitions_do_not_bootstrap():
     agent._store([(x, 0, 1.0)], x, terminated=True, flush=True)
     assert buf.size == 1 and buf.discount[0] == 0.0
     for _ in range(300):
-        agent._gradient_step(torch.nn.functional.mse_loss)
+        agent._gradient_step()
     assert abs(agent.q_net(torch.from_numpy(x)[None])[0, 0].item() - 1.0) < 0.05
 
 
@@ -105,7 +153,7 @@ def test_learning_rate_decays_to_end_fraction():
     agent.learn(400, progress_bar=False)
     last_round = 396                                      # the last step with step % train_freq == 0
     expected = 1e-3 * linear_schedule(1.0, 0.01, 1.0, last_round / 400)
-    assert np.isclose(agent.optimizer.param_groups[0]["lr"], expected) and expected < 0.03 * 1e-3
+    assert np.isclose(agent.lr, expected) and expected < 0.03 * 1e-3
 
 
 def test_default_target_update_is_polyak_every_step():
@@ -130,7 +178,7 @@ def test_default_network_and_update_schedule(monkeypatch):
     widths = [m.out_features for m in agent.q_net if isinstance(m, torch.nn.Linear)]
     assert widths == [128, 128, 2]
     calls = []
-    monkeypatch.setattr(agent, "_gradient_step", lambda loss_fn: calls.append(1))
+    monkeypatch.setattr(agent, "_gradient_step", lambda: calls.append(1))
     agent.learn(200, progress_bar=False)
     rounds = sum(1 for step in range(200) if step + 1 > 100 and step % 8 == 0)   # num_timesteps = step + 1
     assert len(calls) == 4 * rounds
