@@ -17,7 +17,7 @@ import gymnasium as gym
 import numpy as np
 
 __all__ = ["TabularModel", "tabular_model", "value_iteration", "policy_evaluation", "expected_return",
-           "greedy_from_q", "check_gamma"]
+           "return_std", "greedy_from_q", "check_gamma"]
 
 
 @dataclass(frozen=True)
@@ -157,21 +157,70 @@ def policy_evaluation(env: gym.Env, policy, gamma: float = 1.0, horizon: int | s
     pi = _policy_matrix(policy, m.n_states, m.n_actions)
     R_pi = (pi * m.R).sum(axis=1)                      # (S,)   E[r | s] under π
     T_pi = np.einsum("sa,sat->st", pi, m.T)          # (S, S) P(s' | s) under π, continuing only
-    if horizon == "auto":
-        horizon = m.horizon
+    horizon = _check_horizon(horizon, m)
     if horizon is None:
-        try:
-            V = np.linalg.solve(np.eye(m.n_states) - gamma * T_pi, R_pi)
-        except np.linalg.LinAlgError:
-            raise ValueError("the policy never terminates from some state and gamma=1: its infinite-horizon value "
-                             "is undefined; pass horizon=<steps> or gamma < 1") from None
-        return V
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon <= 0:
-        raise ValueError(f"horizon must be a positive int, 'auto' or None, got {horizon!r}")
+        return _solve_never_stuck(np.eye(m.n_states) - gamma * T_pi, R_pi)
     V = np.zeros(m.n_states)
     for _ in range(int(horizon)):  # V_{k+1} = R_π + γ T_π V_k: value with k+1 steps left
         V = R_pi + gamma * T_pi @ V
     return V
+
+
+def _check_horizon(horizon, m: TabularModel) -> int | None:
+    if horizon == "auto":
+        return m.horizon
+    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer))
+                                or horizon <= 0):
+        raise ValueError(f"horizon must be a positive int, 'auto' or None, got {horizon!r}")
+    return None if horizon is None else int(horizon)
+
+
+def _solve_never_stuck(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        raise ValueError("the policy never terminates from some state and gamma=1: its infinite-horizon value "
+                         "is undefined; pass horizon=<steps> or gamma < 1") from None
+
+
+def return_std(env: gym.Env, policy, gamma: float = 1.0, horizon: int | str | None = "auto") -> float:
+    """Exact standard deviation of ONE episode's (discounted) return ``G``, started from the env's ``μ0``.
+
+    It is what a single evaluation episode scatters by: the mean of ``n`` episodes has standard error
+    ``return_std / sqrt(n)``. Exact, from the model: with ``V_k`` the value and ``M_k(s) = E[G² | s]`` with ``k``
+    steps left,
+
+        M_{k+1}(s) = Σ_a π(a|s) Σ_{s', r} p(s', r | s, a) [r² + γ (1 − done) (2 r V_k(s') + γ M_k(s'))],
+
+    and ``Var G = Σ_s μ0(s) M(s) − (Σ_s μ0(s) V(s))²`` (the random start state included). Same arguments as
+    :func:`policy_evaluation` (``horizon=None``: the infinite-horizon linear solves).
+
+    Returns:
+        ``float`` >= 0. For Taxi-v4's optimal policy, about 2.59 (all of it from the random start).
+    """
+    gamma = check_gamma(gamma)
+    m = tabular_model(env)
+    pi = _policy_matrix(policy, m.n_states, m.n_actions)
+    R2 = np.zeros((m.n_states, m.n_actions))              # E[r² | s, a]
+    RT = np.zeros_like(m.T)                              # E[r 1{s', not done} | s, a]
+    for s, row in env.unwrapped.P.items():
+        for a, outcomes in row.items():
+            for prob, s2, r, done in outcomes:
+                R2[s, a] += prob * r * r
+                if not done:
+                    RT[s, a, s2] += prob * r
+    R_pi, R2_pi = (pi * m.R).sum(axis=1), (pi * R2).sum(axis=1)
+    T_pi, RT_pi = np.einsum("sa,sat->st", pi, m.T), np.einsum("sa,sat->st", pi, RT)
+    horizon = _check_horizon(horizon, m)
+    if horizon is None:
+        V = _solve_never_stuck(np.eye(m.n_states) - gamma * T_pi, R_pi)
+        M = _solve_never_stuck(np.eye(m.n_states) - gamma ** 2 * T_pi, R2_pi + 2 * gamma * RT_pi @ V)
+    else:
+        V, M = np.zeros(m.n_states), np.zeros(m.n_states)
+        for _ in range(horizon):   # both with k steps left -> k + 1
+            V, M = R_pi + gamma * T_pi @ V, R2_pi + gamma * RT_pi @ (2 * V) + gamma ** 2 * T_pi @ M
+    mean = m.mu0 @ V
+    return float(np.sqrt(max(m.mu0 @ M - mean * mean, 0.0)))
 
 
 def expected_return(env: gym.Env, policy, gamma: float = 1.0, horizon: int | str | None = "auto") -> float:

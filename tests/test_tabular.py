@@ -2,8 +2,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from genrl_lib.tabular import (check_gamma, expected_return, greedy_from_q, policy_evaluation, tabular_model,
-                               value_iteration)
+from genrl_lib.tabular import (TabularSimulator, check_gamma, expected_return, greedy_from_q, policy_evaluation,
+                               return_std, tabular_model, value_iteration)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,49 @@ def test_policy_evaluation_agrees_with_bellman_and_simulation(taxi):
     pi = np.full((500, 6), 1 / 6)
     V = policy_evaluation(taxi, pi, gamma=0.9, horizon=None)
     assert np.allclose(V, (pi * (m.R + 0.9 * m.T @ V)).sum(1))
+
+
+def test_return_std_taxi_is_the_spread_of_start_values(taxi):
+    """Taxi is deterministic: under a deterministic policy the return's spread is that of V over μ0."""
+    _, Q = value_iteration(taxi)
+    pi = greedy_from_q(Q)
+    V, mu0 = policy_evaluation(taxi, pi), tabular_model(taxi).mu0
+    expected = np.sqrt(mu0 @ (V - mu0 @ V) ** 2)
+    assert return_std(taxi, pi) == pytest.approx(expected, rel=1e-9) and 2.5 < expected < 2.7
+    assert return_std(taxi, pi, horizon=None) == pytest.approx(expected, rel=1e-9)
+    assert return_std(taxi, np.zeros(500, dtype=int)) == pytest.approx(0.0, abs=1e-6)   # always exactly -200
+
+
+def test_return_std_matches_simulation_on_slippery_lake():
+    """A stochastic env and policy, discounted: the exact std agrees with 20,000 simulated episodes."""
+    lake = gym.make("FrozenLake-v1")
+    _, Q = value_iteration(lake)
+    pi = np.full((16, 4), 0.25 / 4)
+    pi[np.arange(16), greedy_from_q(Q)] += 0.75  # mostly the optimal action, some of everything
+    gamma = 0.95
+    exact = return_std(lake, pi, gamma=gamma)
+    rng = np.random.default_rng(0)
+    sim = TabularSimulator(lake)
+    sim.seed(0)
+    actions = rng.random((20_000, 100))           # inverse-CDF draws of π's actions, one row per episode
+    cum = np.cumsum(pi, axis=1)
+    returns = []
+    for u in actions:
+        s, g, disc = sim.reset(), 0.0, 1.0
+        for t in range(100):                      # FrozenLake-v1's time limit (sim stops there too)
+            s, r, done, truncated = sim.step(int(np.searchsorted(cum[s], u[t], side="right")))
+            g += disc * r
+            disc *= gamma
+            if done or truncated:
+                break
+        returns.append(g)
+    assert 0.05 < exact and np.std(returns) == pytest.approx(exact, rel=0.03)
+    assert np.mean(returns) == pytest.approx(expected_return(lake, pi, gamma=gamma), abs=0.01)
+    # the infinite horizon is the limit of long horizons
+    assert return_std(lake, pi, gamma=gamma, horizon=None) == pytest.approx(
+        return_std(lake, pi, gamma=gamma, horizon=2000), rel=1e-6)
+    with pytest.raises(ValueError, match="horizon must be"):
+        return_std(lake, pi, horizon=0)
 
 
 def test_frozen_lake_time_limit_matters():
