@@ -557,8 +557,9 @@ PRESETS: dict[str, dict] = {
     # tuning seeds 10-19 ended >= 7.0: 7.78 7.10 7.84 7.09 7.10 7.86 7.07 7.82 7.78 7.73 (mean 7.52, seeds 10..19).
     # Also tried on tuning seeds (final returns; stopped at the first seed below 7.0): ent_coef 0.03 (7.84, -53.13)
     # and 0.1 (-40.39); max_grad_norm 0 (3.69), with ent_coef 0.03 (5.80); no normalization alone (9 of 10, 5.06 on
-    # seed 16), with ent_coef 0.03 (6.41), 0 (7.11, 7.77, 6.44 on 16, 13, 17), learning_rate 6e-4 (7.00); disc_steps 5 (10 of
-    # 10, min 7.04, mean 7.50) and disc_steps 5 + disc_lr 1e-3 (10 of 10, min 7.05, mean 7.52), both costlier.
+    # seed 16), with ent_coef 0.03 (6.41), 0 (7.11, 7.77, 6.44 on seeds 16, 13, 17), learning_rate 6e-4 (7.00);
+    # disc_steps 5 (10 of 10, min 7.04, mean 7.50) and disc_steps 5 + disc_lr 1e-3 (10 of 10, min 7.05, mean 7.52),
+    # both costlier.
     "Taxi-v4": {
         "ppo": dict(n_envs=8, n_steps=128, batch_size=256, n_epochs=4, gamma=0.99, gae_lambda=0.95,
                     learning_rate=3e-4, lr_schedule="linear", ent_coef=0.01, normalize_advantage=False),
