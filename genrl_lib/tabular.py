@@ -187,13 +187,15 @@ def return_std(env: gym.Env, policy, gamma: float = 1.0, horizon: int | str | No
     """Exact standard deviation of ONE episode's (discounted) return ``G``, started from the env's ``μ0``.
 
     It is what a single evaluation episode scatters by: the mean of ``n`` episodes has standard error
-    ``return_std / sqrt(n)``. Exact, from the model: with ``V_k`` the value and ``M_k(s) = E[G² | s]`` with ``k``
-    steps left,
+    ``return_std / sqrt(n)``. Exact, from the model, by the law of total variance (Sobel's variance Bellman
+    equation): with ``V_k`` the value and ``W_k(s) = Var[G | s]`` with ``k`` steps left,
 
-        M_{k+1}(s) = Σ_a π(a|s) Σ_{s', r} p(s', r | s, a) [r² + γ (1 − done) (2 r V_k(s') + γ M_k(s'))],
+        W_{k+1}(s) = Σ_a π(a|s) Σ_{s', r} p(s', r | s, a) [(r + γ (1 − done) V_k(s') − V_{k+1}(s))² + γ² (1 − done) W_k(s')],
 
-    and ``Var G = Σ_s μ0(s) M(s) − (Σ_s μ0(s) V(s))²`` (the random start state included). Same arguments as
-    :func:`policy_evaluation` (``horizon=None``: the infinite-horizon linear solves).
+    and ``Var G = Σ_s μ0(s) W(s) + Σ_s μ0(s) (V(s) − μ0·V)²`` (the random start state included). Every term is a
+    squared deviation, so a deterministic return has exactly zero spread (``E[G²] − E[G]²`` would lose it to
+    cancellation: 40000 − 40000 for Taxi's −200). Same arguments as :func:`policy_evaluation` (``horizon=None``:
+    the infinite-horizon linear solves).
 
     Returns:
         ``float`` >= 0. For Taxi-v4's optimal policy, about 2.59 (all of it from the random start).
@@ -201,26 +203,29 @@ def return_std(env: gym.Env, policy, gamma: float = 1.0, horizon: int | str | No
     gamma = check_gamma(gamma)
     m = tabular_model(env)
     pi = _policy_matrix(policy, m.n_states, m.n_actions)
-    R2 = np.zeros((m.n_states, m.n_actions))              # E[r² | s, a]
-    RT = np.zeros_like(m.T)                              # E[r 1{s', not done} | s, a]
-    for s, row in env.unwrapped.P.items():
-        for a, outcomes in row.items():
-            for prob, s2, r, done in outcomes:
-                R2[s, a] += prob * r * r
-                if not done:
-                    RT[s, a, s2] += prob * r
-    R_pi, R2_pi = (pi * m.R).sum(axis=1), (pi * R2).sum(axis=1)
-    T_pi, RT_pi = np.einsum("sa,sat->st", pi, m.T), np.einsum("sa,sat->st", pi, RT)
+    # one row per outcome (s, a) -> (s', r, done) of the model: (K,) arrays
+    rows = [(s, a, prob, s2, r, not done) for s, row in env.unwrapped.P.items() for a, outcomes in row.items()
+            for prob, s2, r, done in outcomes]
+    s_, a_, p_, s2_, r_, live = (np.asarray(c) for c in zip(*rows))
+    s_, a_, s2_ = s_.astype(np.int64), a_.astype(np.int64), s2_.astype(np.int64)
+    w, live = pi[s_, a_] * p_, live.astype(float)             # (K,) probability of each outcome under π
+
+    def one_step_spread(v_next: np.ndarray, v: np.ndarray) -> np.ndarray:   # (S,): E[(r + γ V'(s') − V(s))² | s]
+        dev = r_ + gamma * live * v_next[s2_] - v[s_]
+        return np.bincount(s_, weights=w * dev * dev, minlength=m.n_states)
+
+    R_pi, T_pi = (pi * m.R).sum(axis=1), np.einsum("sa,sat->st", pi, m.T)
     horizon = _check_horizon(horizon, m)
     if horizon is None:
         V = _solve_never_stuck(np.eye(m.n_states) - gamma * T_pi, R_pi)
-        M = _solve_never_stuck(np.eye(m.n_states) - gamma ** 2 * T_pi, R2_pi + 2 * gamma * RT_pi @ V)
+        W = _solve_never_stuck(np.eye(m.n_states) - gamma ** 2 * T_pi, one_step_spread(V, V))
     else:
-        V, M = np.zeros(m.n_states), np.zeros(m.n_states)
+        V, W = np.zeros(m.n_states), np.zeros(m.n_states)
         for _ in range(horizon):   # both with k steps left -> k + 1
-            V, M = R_pi + gamma * T_pi @ V, R2_pi + gamma * RT_pi @ (2 * V) + gamma ** 2 * T_pi @ M
+            V_next = R_pi + gamma * T_pi @ V
+            V, W = V_next, one_step_spread(V, V_next) + gamma ** 2 * T_pi @ W
     mean = m.mu0 @ V
-    return float(np.sqrt(max(m.mu0 @ M - mean * mean, 0.0)))
+    return float(np.sqrt(max(m.mu0 @ W + m.mu0 @ (V - mean) ** 2, 0.0)))
 
 
 def expected_return(env: gym.Env, policy, gamma: float = 1.0, horizon: int | str | None = "auto") -> float:

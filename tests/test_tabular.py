@@ -45,7 +45,7 @@ def test_return_std_taxi_is_the_spread_of_start_values(taxi):
     expected = np.sqrt(mu0 @ (V - mu0 @ V) ** 2)
     assert return_std(taxi, pi) == pytest.approx(expected, rel=1e-9) and 2.5 < expected < 2.7
     assert return_std(taxi, pi, horizon=None) == pytest.approx(expected, rel=1e-9)
-    assert return_std(taxi, np.zeros(500, dtype=int)) == pytest.approx(0.0, abs=1e-6)   # always exactly -200
+    assert return_std(taxi, np.zeros(500, dtype=int)) == pytest.approx(0.0, abs=1e-9)   # always exactly -200
 
 
 def test_return_std_matches_simulation_on_slippery_lake():
