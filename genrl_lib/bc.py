@@ -23,7 +23,7 @@ from genrl_lib.demonstrations import Demonstrations
 from genrl_lib.evaluation import check_positive_int
 from genrl_lib.gail import GAIL
 from genrl_lib.progress import progress_bar as bar
-from genrl_lib.seeding import check_seed
+from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["BCConfig", "BehaviourCloning", "behaviour_clone"]
 
@@ -140,9 +140,7 @@ def behaviour_clone(agent: GAIL, config: BCConfig | None = None, progress_bar: b
     b = min(c.batch_size, len(x))
     n_epochs = c.n_epochs or max(1, -(-c.n_updates // -(-len(x) // b)))       # ceil(n_updates / batches per epoch)
     history: dict[str, list] = {"loss": [], "accuracy": []}
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_thread():
         with bar(n_epochs, "BC", enabled=progress_bar, unit="epoch") as pb:
             for _ in range(n_epochs):
                 total = 0.0
@@ -158,6 +156,4 @@ def behaviour_clone(agent: GAIL, config: BCConfig | None = None, progress_bar: b
         if agent.discrete_actions:
             with torch.no_grad():
                 history["accuracy"].append(float((ppo.actor(x).argmax(1) == y).float().mean()))
-    finally:
-        torch.set_num_threads(old_threads)
     return history

@@ -36,7 +36,7 @@ from torch.optim.adam import adam
 from genrl_lib.evaluation import check_positive_int
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_space, mlp, obs_dim, obs_to_tensor
-from genrl_lib.seeding import check_seed, set_seed
+from genrl_lib.seeding import check_seed, set_seed, single_thread
 
 __all__ = ["Config", "DQN", "ReplayBuffer", "linear_schedule"]
 
@@ -287,17 +287,19 @@ class DQN:
     def learn(self, total_timesteps: int, progress_bar: bool = True) -> "DQN":
         """Train for ``total_timesteps`` environment steps (one call; a second call continues training).
 
-        Uses one torch thread while it runs (small networks train fastest that way on few cores).
-        Returns ``self``.
+        Runs on one thread (:func:`genrl_lib.seeding.single_thread`: small networks train fastest that way on few
+        cores, and a seed's numbers do not depend on ``OMP_NUM_THREADS``). Returns ``self``.
         """
-        from genrl_lib.progress import progress_bar as _bar
-
         total = check_positive_int(total_timesteps, "total_timesteps")
         if self.env is None:
             raise ValueError("this DQN has no env (it was loaded without one): DQN.load(path, env=env) to train")
+        with single_thread():
+            return self._learn(total, progress_bar)
+
+    def _learn(self, total: int, progress_bar: bool) -> "DQN":
+        from genrl_lib.progress import progress_bar as _bar
+
         c, env = self.config, self.env
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
         first_call = self.num_timesteps == 0
         if first_call:
             set_seed(c.seed)
@@ -351,7 +353,6 @@ class DQN:
                     if (step + 1) % every == 0 or step + 1 == total:
                         bar.update(self.num_timesteps - start - bar.n)
         finally:
-            torch.set_num_threads(threads)
             self.train_seconds += time.perf_counter() - t0
         return self
 

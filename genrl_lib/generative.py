@@ -37,7 +37,7 @@ from genrl_lib.evaluation import check_positive_int
 from genrl_lib.io import load_torch, save_torch
 from genrl_lib.nets import mlp
 from genrl_lib.progress import progress_bar
-from genrl_lib.seeding import check_seed
+from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["Normalizer", "corrupt", "AEConfig", "Autoencoder", "VAEConfig", "VAE", "GANConfig", "GAN",
            "ModeStats", "mode_stats", "mode_coverage", "high_quality_fraction", "reconstruction_error",
@@ -322,6 +322,7 @@ class Autoencoder(_FlatModel):
     def _optimizers(self):
         return {"opt": self.opt}
 
+    @single_thread()   # the same numbers for a seed whatever the thread settings (genrl_lib.seeding)
     def fit(self, data, epochs: int = 50, *, progress: bool = True) -> dict[str, list[float]]:
         """Train for ``epochs`` passes over ``data`` ``(n, dim)``. Returns ``{"loss": [mean MSE per epoch]}``."""
         epochs = check_positive_int(epochs, "epochs")
@@ -434,6 +435,7 @@ class VAE(_FlatModel):
         kl = 0.5 * (mu ** 2 + logvar.exp() - 1.0 - logvar).sum(1)               # KL(N(μ, σ²) || N(0, I))
         return rec, kl
 
+    @single_thread()   # the same numbers for a seed whatever the thread settings (genrl_lib.seeding)
     def fit(self, data, epochs: int = 50, *, progress: bool = True) -> dict[str, list[float]]:
         """Maximise the ELBO on ``data`` ``(n, dim)``.
 
@@ -611,6 +613,7 @@ class GAN(_FlatModel):
             return F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
         return -d_fake.mean()                       # wasserstein: ascend E[D(G(z))]
 
+    @single_thread()   # the same numbers for a seed whatever the thread settings (genrl_lib.seeding)
     def fit(self, data, epochs: int = 100, *, steps: int | None = None, progress: bool = True
             ) -> dict[str, list[float]]:
         """Goodfellow et al.'s Algorithm 1 on ``data`` ``(n, dim)``.

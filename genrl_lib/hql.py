@@ -35,7 +35,7 @@ from genrl_lib.evaluation import check_positive_int
 from genrl_lib.generative import GAN, GANConfig
 from genrl_lib.io import load_arrays, load_torch, save_arrays, save_torch
 from genrl_lib.progress import progress_bar as _progress_bar
-from genrl_lib.seeding import check_seed
+from genrl_lib.seeding import check_seed, single_thread
 from genrl_lib.tabular import (check_gamma, expected_return, greedy_policy, q_learning, tabular_model,
                                value_iteration)
 
@@ -422,6 +422,7 @@ class HQL:
             self._evaluator = BatchEvaluator(self.env)
         return self._evaluator
 
+    @single_thread()   # the same numbers for a seed whatever the thread settings (genrl_lib.seeding)
     def fit(self, epochs: int, progress_bar: bool = True, *, eval_every: int | None = None, eval_n: int = 20,
             eval_seed: int = 0, callback=None) -> dict[str, list]:
         """Train the GAN for ``epochs`` epochs of ``config.steps_per_epoch`` steps on the expert tables.

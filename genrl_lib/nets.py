@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from genrl_lib.seeding import single_thread
+
 __all__ = ["mlp", "obs_dim", "obs_to_tensor", "action_dim", "check_space", "check_factors", "factored_one_hot",
            "TAXI_FACTORS"]
 
@@ -30,6 +32,7 @@ def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64), activation:
         activation: one of ``tanh``, ``relu``, ``leaky_relu``, ``elu``, ``gelu``.
         out_gain: if given, orthogonal initialization of all layers (gain sqrt(2) for hidden layers,
             ``out_gain`` for the last one, zero biases) as in PPO implementations; otherwise torch defaults.
+            Either way the weights depend only on torch's seed, not on its thread count.
     """
     if in_dim <= 0 or out_dim <= 0:
         raise ValueError(f"in_dim and out_dim must be positive, got {in_dim}, {out_dim}")
@@ -43,9 +46,10 @@ def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64), activation:
     net = nn.Sequential(*layers)
     if out_gain is not None:
         linears = [m for m in net if isinstance(m, nn.Linear)]
-        for i, m in enumerate(linears):
-            nn.init.orthogonal_(m.weight, out_gain if i == len(linears) - 1 else np.sqrt(2))
-            nn.init.zeros_(m.bias)
+        with single_thread():   # orthogonal_ runs a QR whose rounding depends on torch's thread count
+            for i, m in enumerate(linears):
+                nn.init.orthogonal_(m.weight, out_gain if i == len(linears) - 1 else np.sqrt(2))
+                nn.init.zeros_(m.bias)
     return net
 
 

@@ -17,8 +17,6 @@ The critic ``V_Ï†`` is fitted by least squares on the same returns, ``(G_t - V_Ï
 from __future__ import annotations
 
 import dataclasses
-import math
-import time
 from dataclasses import asdict, dataclass
 
 import gymnasium as gym
@@ -30,7 +28,7 @@ from genrl_lib.evaluation import check_positive_int
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import action_dim, check_space, mlp, obs_dim
 from genrl_lib.progress import progress_bar
-from genrl_lib.seeding import check_seed
+from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["Config", "EpisodeMemory", "discounted_returns", "PolicyGradient", "REINFORCE", "ActorCritic",
            "gradient_estimates"]
@@ -309,22 +307,17 @@ class PolicyGradient:
         window = check_positive_int(window, "window")
         if self.env is None:
             raise ValueError("this agent has no env (it was loaded without one): load(path, env=...) to train it")
-        old = torch.get_num_threads()
-        torch.set_num_threads(1)
         h, start = self.history, len(self.history["episode_returns"])
-        try:
-            with _bar(total_episodes, progress_bar) as bar:
-                while len(h["episode_returns"]) - start < total_episodes:
-                    n_before = len(h["episode_returns"])
-                    self._update(self._collect_segment(self._numpy_policy()))
-                    if len(h["episode_returns"]) > n_before:
-                        bar.update(1)
-                        recent = h["episode_returns"][-window:]
-                        bar.set_postfix(avg=f"{np.mean(recent):.1f}", refresh=False)
-                        if stop_at is not None and len(recent) == window and np.mean(recent) >= stop_at:
-                            break
-        finally:
-            torch.set_num_threads(old)
+        with single_thread(), _bar(total_episodes, progress_bar) as bar:
+            while len(h["episode_returns"]) - start < total_episodes:
+                n_before = len(h["episode_returns"])
+                self._update(self._collect_segment(self._numpy_policy()))
+                if len(h["episode_returns"]) > n_before:
+                    bar.update(1)
+                    recent = h["episode_returns"][-window:]
+                    bar.set_postfix(avg=f"{np.mean(recent):.1f}", refresh=False)
+                    if stop_at is not None and len(recent) == window and np.mean(recent) >= stop_at:
+                        break
         return self
 
     def episodes_to_reach(self, threshold: float, window: int = 100) -> int | None:

@@ -44,7 +44,7 @@ from genrl_lib.gae import gae
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import action_dim, check_space, mlp, obs_dim
 from genrl_lib.progress import progress_bar
-from genrl_lib.seeding import check_seed
+from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["Config", "PPO", "Rollout", "make_vec_env", "linear_schedule_value"]
 
@@ -72,7 +72,8 @@ class Config:
         net_arch: hidden sizes of the (separate) actor and critic MLPs.  activation: their activation.
         log_std_init: initial log standard deviation of the Gaussian policy (Box actions).
         seed: seeds the networks, the action sampling, the minibatch order and the env's first reset.
-        torch_threads: ``torch.set_num_threads`` during ``learn`` (1 is fastest for small MLPs).
+        torch_threads: threads of torch and NumPy's BLAS during ``learn`` (:func:`genrl_lib.seeding.single_thread`;
+            1 is fastest for small MLPs and makes a seed's numbers independent of ``OMP_NUM_THREADS``).
         backend: ``"numpy"`` (hand-written gradients, fast, tanh/relu MLPs) or ``"torch"`` (autograd, the
             readable reference; any activation). Both compute the same update (unit-tested).
     """
@@ -122,6 +123,8 @@ class Config:
             raise ValueError(f"backend must be 'numpy' or 'torch', got {self.backend!r}")
         if self.target_kl is not None and not self.target_kl > 0:
             raise ValueError(f"target_kl must be positive or None, got {self.target_kl}")
+        if self.torch_threads is not None:
+            check_positive_int(self.torch_threads, "torch_threads")
         self.net_arch = tuple(int(h) for h in self.net_arch)
         check_seed(self.seed)
         return self
@@ -444,14 +447,8 @@ class PPO:
         total_timesteps = check_positive_int(total_timesteps, "total_timesteps")
         if self.env is None:
             raise ValueError("this PPO has no env (it was loaded without one): PPO.load(path, env=...) to train it")
-        c = self.config
-        old_threads = torch.get_num_threads()
-        if c.torch_threads:
-            torch.set_num_threads(c.torch_threads)
-        try:
+        with single_thread(self.config.torch_threads):
             self._learn(total_timesteps, progress_bar)
-        finally:
-            torch.set_num_threads(old_threads)
         return self
 
     def _learn(self, total_timesteps: int, show: bool) -> None:

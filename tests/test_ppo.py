@@ -50,6 +50,7 @@ def test_gae_batched_and_bad_input():
 @pytest.mark.parametrize("kw, match", [
     (dict(n_steps=0), "n_steps"), (dict(batch_size=-4), "batch_size"), (dict(batch_size=7), "divide"),
     (dict(gamma=2.0), "gamma"), (dict(lr_schedule="cosine"), "lr_schedule"), (dict(backend="jax"), "backend"),
+    (dict(torch_threads=0), "torch_threads"),
 ])
 def test_bad_hyperparameters(kw, match):
     with pytest.raises(ValueError, match=match):
