@@ -25,7 +25,7 @@ discriminator for each reward form, and naive GAIL (no absorbing state) with the
 ``positive`` (−log D) rewards.
 
 Writes ``OUT/result.json`` (per seed: figures, env steps, wall seconds, epoch table, learning curves of the true
-return, discriminator accuracy; command line; versions) and ``OUT/gail_<env>_n<n>_seed<k>.pt`` (``GAIL.load``).
+return, discriminator accuracy, on Taxi the final greedy policy's 500 actions; command line; versions) and ``OUT/gail_<env>_n<n>_seed<k>.pt`` (``GAIL.load``).
 """
 
 from __future__ import annotations
@@ -136,10 +136,12 @@ def main(argv=None) -> dict:
         for seed in range(a.seeds):
             r = run_protocol(env_id, seed, n_trajectories=n, every=every, total_timesteps=steps, eval_epochs=EPOCHS,
                              overrides={"gail": enc, "bc": enc})
-            r["agent"].save(a.out / f"gail_{env_id.split('-')[0].lower()}_n{key}_seed{seed}.pt")
-            r["agent"].close()
             g = {"final": r["final"], "epochs": r["values"], "env_steps": r["env_steps"], "wall_s": r["wall_seconds"],
                  **{k: r[k] for k in ("curve", "disc_timesteps", "disc_acc_expert", "disc_acc_policy")}}
+            if env_id == "Taxi-v4":   # the final greedy policy itself, (500,) actions: the chapter finds where it fails
+                g["greedy_actions"] = [int(x) for x in r["agent"].predict(np.arange(500))[0]]
+            r["agent"].save(a.out / f"gail_{env_id.split('-')[0].lower()}_n{key}_seed{seed}.pt")
+            r["agent"].close()
             b = {"final": r["bc"]["final"], "wall_s": r["bc"]["wall_seconds"]}
             demos = r["demonstrations"]
             rows.append({"seed": seed, "n_transitions": len(demos), "gail": g, "bc": b})

@@ -17,7 +17,7 @@ import gymnasium as gym
 import numpy as np
 
 __all__ = ["TabularModel", "tabular_model", "value_iteration", "policy_evaluation", "expected_return",
-           "return_std", "greedy_from_q", "check_gamma"]
+           "return_std", "termination_probability", "greedy_from_q", "check_gamma"]
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,34 @@ def return_std(env: gym.Env, policy, gamma: float = 1.0, horizon: int | str | No
             V, W = V_next, one_step_spread(V, V_next) + gamma ** 2 * T_pi @ W
     mean = m.mu0 @ V
     return float(np.sqrt(max(m.mu0 @ W + m.mu0 @ (V - mean) ** 2, 0.0)))
+
+
+def termination_probability(env: gym.Env, policy, horizon: int | str | None = "auto") -> np.ndarray:
+    """Exact probability that an episode started in ``s`` **terminates** (reaches a terminal state, e.g. Taxi's
+    drop-off) within the horizon under ``policy``, instead of being cut by the time limit.
+
+    With ``P_k(s)`` for ``k`` steps left: ``P_{k+1}(s) = Σ_a π(a|s) [P(done | s, a) + Σ_{s'} T(s, a, s') P_k(s')]``.
+
+    Args:
+        env: a tabular env (see :func:`tabular_model`).
+        policy: ``(S,)`` integer actions or ``(S, A)`` action probabilities.
+        horizon: as in :func:`policy_evaluation` (``"auto"``: the env's time limit; ``None``: ever).
+
+    Returns:
+        ``(S,)`` probabilities in ``[0, 1]``. For a deterministic policy on Taxi each entry is 0 or 1: a start
+        state with 0 is one from which the greedy taxi never delivers (it loops until the 200-step limit).
+    """
+    m = tabular_model(env)
+    pi = _policy_matrix(policy, m.n_states, m.n_actions)
+    T_pi = np.einsum("sa,sat->st", pi, m.T)                        # (S, S) continuing transitions under π
+    D_pi = 1.0 - T_pi.sum(axis=1)                                   # (S,) P(the next step terminates)
+    horizon = _check_horizon(horizon, m)
+    if horizon is None:
+        return np.clip(_solve_never_stuck(np.eye(m.n_states) - T_pi, D_pi), 0.0, 1.0)
+    P = np.zeros(m.n_states)
+    for _ in range(horizon):
+        P = D_pi + T_pi @ P
+    return np.clip(P, 0.0, 1.0)
 
 
 def expected_return(env: gym.Env, policy, gamma: float = 1.0, horizon: int | str | None = "auto") -> float:

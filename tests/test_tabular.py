@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from genrl_lib.tabular import (TabularSimulator, check_gamma, expected_return, greedy_from_q, policy_evaluation,
-                               return_std, tabular_model, value_iteration)
+                               return_std, tabular_model, termination_probability, value_iteration)
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,32 @@ def test_bad_arguments(taxi):
         greedy_from_q(np.full((2, 2), np.nan))
     with pytest.raises(ValueError, match="shape"):
         greedy_from_q(np.zeros(3))
+
+
+def test_termination_probability_taxi_and_lake():
+    """Taxi's optimal taxi delivers from every state; one that only drives south never does; on the slippery
+    lake the exact probability agrees with simulated episodes."""
+    taxi = gym.make("Taxi-v4")
+    _, Q = value_iteration(taxi)
+    mu0 = tabular_model(taxi).mu0
+    p_opt = termination_probability(taxi, greedy_from_q(Q))
+    assert p_opt.shape == (500,) and np.all(p_opt[mu0 > 0] == 1.0)
+    assert np.all(termination_probability(taxi, np.zeros(500, dtype=int)) == 0.0)
+    with pytest.raises(ValueError, match="horizon"):
+        termination_probability(taxi, greedy_from_q(Q), horizon=0)
+    lake = gym.make("FrozenLake-v1")
+    pi = np.full((16, 4), 0.25)
+    p = termination_probability(lake, pi, horizon=20)[0]        # terminal: the goal or a hole, within 20 steps
+    assert 0.0 < p < 1.0
+    assert termination_probability(lake, pi, horizon=None)[0] == pytest.approx(1.0)   # eventually always
+    sim, rng = TabularSimulator(lake), np.random.default_rng(1)
+    sim.seed(1)
+    ended = 0
+    for _ in range(4000):
+        s = sim.reset()
+        for _ in range(20):
+            s, _, term, _ = sim.step(int(rng.integers(4)))
+            if term:
+                ended += 1
+                break
+    assert ended / 4000 == pytest.approx(p, abs=0.025)
