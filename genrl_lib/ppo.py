@@ -65,7 +65,8 @@ class Config:
         learning_rate: Adam step size (initial value when ``lr_schedule="linear"``).
         lr_schedule: ``"constant"`` or ``"linear"`` (decays to 0 over ``learn``'s budget, like rl-zoo's ``lin_``).
         clip_range: ε of the clipped surrogate.  clip_schedule: ``"constant"`` or ``"linear"``.
-        ent_coef: entropy bonus c_e.  vf_coef: value-loss weight c_v.
+        ent_coef: entropy bonus c_e (initial value when ``ent_schedule="linear"``).  ent_schedule: ``"constant"`` or
+            ``"linear"`` (decays to 0 over ``learn``'s budget).  vf_coef: value-loss weight c_v.
         max_grad_norm: global gradient-norm clip.
         normalize_advantage: standardize Â within each minibatch.
         target_kl: stop the epochs of an update early when the approximate KL exceeds 1.5·target_kl.
@@ -89,6 +90,7 @@ class Config:
     clip_range: float = 0.2
     clip_schedule: str = "constant"
     ent_coef: float = 0.0
+    ent_schedule: str = "constant"
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     normalize_advantage: bool = True
@@ -116,7 +118,7 @@ class Config:
         for name in ("ent_coef", "vf_coef", "max_grad_norm"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("lr_schedule", "clip_schedule"):
+        for name in ("lr_schedule", "clip_schedule", "ent_schedule"):
             if getattr(self, name) not in ("constant", "linear"):
                 raise ValueError(f"{name} must be 'constant' or 'linear', got {getattr(self, name)!r}")
         if self.backend not in ("numpy", "torch"):
@@ -277,7 +279,7 @@ class PPO:
         self._rng = np.random.default_rng(c.seed)
         self.history: dict[str, list] = {k: [] for k in (
             "timesteps", "approx_kl", "clip_fraction", "entropy", "explained_variance", "value_loss",
-            "policy_loss", "learning_rate", "clip_range", "wall_time",
+            "policy_loss", "learning_rate", "clip_range", "ent_coef", "wall_time",
             "episode_returns", "episode_lengths", "episode_timesteps")}
         if not self.discrete:
             self._low, self._high = act_space.low.astype(np.float32), act_space.high.astype(np.float32)
@@ -491,6 +493,7 @@ class PPO:
         c, h = self.config, self.history
         lr = linear_schedule_value(c.learning_rate, progress_remaining, c.lr_schedule)
         eps = linear_schedule_value(c.clip_range, progress_remaining, c.clip_schedule)
+        ent_coef = linear_schedule_value(c.ent_coef, progress_remaining, c.ent_schedule)
         T, N = ro.rewards.shape
         obs = ro.obs.reshape(T * N, self._obs_dim)
         acts = ro.actions.reshape(T * N, *(() if self.discrete else (self._act_dim,)))
@@ -523,7 +526,7 @@ class PPO:
             for mb in np.array_split(self._rng.permutation(idx_valid), n_batches):
                 if c.backend == "torch":
                     mb = torch.from_numpy(mb)
-                s = step(obs[mb], acts[mb], old_logp[mb], adv[mb], ret[mb], eps, lr)
+                s = step(obs[mb], acts[mb], old_logp[mb], adv[mb], ret[mb], eps, lr, ent_coef)
                 stats += s
                 n_mb += 1
                 if c.target_kl is not None and s[3] > 1.5 * c.target_kl:
@@ -535,8 +538,9 @@ class PPO:
             h[k].append(float(x))
         h["learning_rate"].append(lr)
         h["clip_range"].append(eps)
+        h["ent_coef"].append(ent_coef)
 
-    def _torch_step(self, obs, acts, old_logp, adv, ret, eps: float, lr: float) -> np.ndarray:
+    def _torch_step(self, obs, acts, old_logp, adv, ret, eps: float, lr: float, ent_coef: float) -> np.ndarray:
         """One minibatch step with torch autograd: the readable reference of :meth:`_np_step`."""
         c = self.config
         logp, entropy = self._dist_terms(obs, acts)
@@ -548,7 +552,7 @@ class PPO:
         pg_loss = -torch.min(ratio * adv, ratio.clamp(1 - eps, 1 + eps) * adv).mean()  # -L^CLIP
         v_loss = (ret - v).pow(2).mean()                                            # (V_θ(s_t) - R̂_t)²
         ent = entropy.mean()                                                        # H(π_θ(·|s_t))
-        loss = pg_loss + c.vf_coef * v_loss - c.ent_coef * ent
+        loss = pg_loss + c.vf_coef * v_loss - ent_coef * ent
         if not torch.isfinite(loss):
             self._raise_nan(advantages=adv, returns=ret, log_ratio=log_ratio, values=v,
                             policy_loss=pg_loss, value_loss=v_loss, entropy=ent)
@@ -562,7 +566,7 @@ class PPO:
             clip_frac = ((ratio - 1).abs() > eps).float().mean()
         return np.array([pg_loss.item(), v_loss.item(), ent.item(), approx_kl.item(), clip_frac.item()])
 
-    def _np_step(self, obs, acts, old_logp, adv, ret, eps: float, lr: float) -> np.ndarray:
+    def _np_step(self, obs, acts, old_logp, adv, ret, eps: float, lr: float, ent_coef: float) -> np.ndarray:
         """The same minibatch step as :meth:`_torch_step`, with hand-written gradients in NumPy (float32).
 
         Tested against torch autograd; about twice as fast for the small MLPs PPO uses.
@@ -581,7 +585,7 @@ class PPO:
         v_err = v - ret
         v_loss = (v_err * v_err).mean()                                             # (V_θ(s_t) - R̂_t)²
         ent = entropy.mean()                                                        # H(π_θ(·|s_t))
-        loss = pg_loss + c.vf_coef * v_loss - c.ent_coef * ent
+        loss = pg_loss + c.vf_coef * v_loss - ent_coef * ent
         if not np.isfinite(loss):
             self._raise_nan(advantages=adv, returns=ret, log_ratio=log_ratio, values=v,
                             policy_loss=pg_loss, value_loss=v_loss, entropy=ent)
@@ -591,15 +595,15 @@ class PPO:
             p, logp_all = aux
             d_out = -p * d_logp[:, None]                                            # d log π / d logits = 1[a] - p
             d_out[np.arange(B), acts] += d_logp
-            if c.ent_coef:
-                d_out += (c.ent_coef / B) * p * (logp_all + entropy[:, None])      # -c_e dH/dlogits
+            if ent_coef:
+                d_out += (ent_coef / B) * p * (logp_all + entropy[:, None])        # -c_e dH/dlogits
         else:
             z = aux
             sig_inv = np.exp(-self._np_log_std[0])
             d_out = (d_logp[:, None] * z * sig_inv).astype(np.float32)              # d log π / dμ = z / σ
             g_log_std = self._np_log_std[1]
             np.sum(d_logp[:, None] * (z * z - 1.0), axis=0, out=g_log_std)         # d log π / d log σ = z² - 1
-            g_log_std -= c.ent_coef                                                 # dH/d log σ = 1
+            g_log_std -= ent_coef                                                 # dH/d log σ = 1
         self._np_backward(self._np_actor, self._np_actor_g, ha, d_out)
         self._np_backward(self._np_critic, self._np_critic_g, hc, (2.0 * c.vf_coef / B) * v_err[:, None])
         g = self._flat_grad

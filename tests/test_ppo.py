@@ -50,7 +50,7 @@ def test_gae_batched_and_bad_input():
 @pytest.mark.parametrize("kw, match", [
     (dict(n_steps=0), "n_steps"), (dict(batch_size=-4), "batch_size"), (dict(batch_size=7), "divide"),
     (dict(gamma=2.0), "gamma"), (dict(lr_schedule="cosine"), "lr_schedule"), (dict(backend="jax"), "backend"),
-    (dict(torch_threads=0), "torch_threads"),
+    (dict(torch_threads=0), "torch_threads"), (dict(ent_schedule="exp"), "ent_schedule"),
 ])
 def test_bad_hyperparameters(kw, match):
     with pytest.raises(ValueError, match=match):
@@ -92,6 +92,30 @@ def test_numpy_backend_matches_torch_autograd():
         np.testing.assert_allclose(a2._flat, b._flat, atol=1e-5)
         for k in ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction"):
             assert a2.history[k][-1] == pytest.approx(b.history[k][-1], rel=1e-4, abs=1e-6), k
+
+
+def test_entropy_schedule_decays_and_backends_agree():
+    """ent_schedule="linear": c_e(progress) = ent_coef * progress_remaining, in both backends' gradients."""
+    agent = PPO("CartPole-v1", seed=2, ent_coef=0.05, ent_schedule="linear", lr_schedule="linear",
+                **SMALL).learn(4 * 32, progress_bar=False)
+    # progress is measured after each rollout, as for the step size: 3/4, 2/4, 1/4, 0 of the budget remains
+    assert agent.history["ent_coef"] == pytest.approx([0.0375, 0.025, 0.0125, 0.0])
+    lr0 = agent.config.learning_rate
+    assert np.array(agent.history["ent_coef"]) / 0.05 == pytest.approx(np.array(agent.history["learning_rate"]) / lr0)
+    const = PPO("CartPole-v1", seed=2, ent_coef=0.05, **SMALL).learn(2 * 32, progress_bar=False)
+    assert const.history["ent_coef"] == [0.05, 0.05]
+    kw = dict(SMALL, ent_coef=0.05, ent_schedule="linear", seed=3)
+    ro = PPO("CartPole-v1", **kw).learn(32, progress_bar=False)._collect()
+    runs = {}
+    for backend in ("numpy", "torch"):
+        a = PPO("CartPole-v1", backend=backend, **kw)
+        a._rng = np.random.default_rng(7)
+        runs[backend] = a.update(ro, 0.5) or a
+    np.testing.assert_allclose(runs["numpy"]._flat, runs["torch"]._flat, atol=1e-5)
+    full = PPO("CartPole-v1", backend="numpy", **dict(kw, ent_schedule="constant"))
+    full._rng = np.random.default_rng(7)
+    full.update(ro, 0.5)
+    assert not np.allclose(full._flat, runs["numpy"]._flat, atol=1e-7)   # the schedule changed the update
 
 
 def test_learn_is_deterministic_and_logs_diagnostics():
