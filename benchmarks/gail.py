@@ -20,6 +20,9 @@ the exact expected return of the greedy policy (``tabular.expected_return``, 200
 ``--factored N`` (Taxi) adds settings with N full trajectories where GAIL and BC see the factored one-hot encoding
 of the state (taxi row, column, passenger location, destination: 19 inputs) instead of the 500-way one-hot.
 
+``--ppo-epochs-ablation K`` repeats the first ``--full`` setting with PPO's ``n_epochs=K`` instead of the preset's
+(Taxi: 4, the earlier preset, against the preset's 8), on the same seeds and demonstrations.
+
 ``--controls`` (CartPole) adds the reward-bias runs on the first trajectory setting: GAIL with a frozen, untrained
 discriminator for each reward form, and naive GAIL (no absorbing state) with the ``negative`` (log(1−D)) and
 ``positive`` (−log D) rewards.
@@ -107,6 +110,8 @@ def main(argv=None) -> dict:
     p.add_argument("--full", default="", help="extra settings with FULL (not subsampled) trajectories, e.g. 64")
     p.add_argument("--factored", default="", help="Taxi: extra settings with FULL trajectories and the factored "
                    "observation encoding (obs_encoding='factored', TAXI_FACTORS) for GAIL and BC, e.g. 64")
+    p.add_argument("--ppo-epochs-ablation", type=int, default=None, metavar="K",
+                   help="an extra setting: the first --full setting again with PPO's n_epochs=K instead of the preset's")
     p.add_argument("--controls", action="store_true", help="CartPole: reward-bias control runs")
     p.add_argument("--control-steps", type=int, default=100_000)
     p.add_argument("--control-seeds", type=int, default=3)
@@ -119,9 +124,13 @@ def main(argv=None) -> dict:
     env_id, steps = a.env, a.steps or PRESETS[a.env]["total_timesteps"]
     preset = PRESETS[env_id]
     # full-trajectory settings first: the longest-budget headline figures are saved first if a run is cut short
-    settings = ([(int(x), 1, None) for x in a.full.split(",") if x] + [(int(x), 1, "factored") for x in a.factored.split(",") if x]
-                + [(int(x), a.every, None) for x in a.trajectories.split(",") if x])
-    ns = [n for n, _, _ in settings]
+    full = [int(x) for x in a.full.split(",") if x]
+    if a.ppo_epochs_ablation is not None and (not full or a.ppo_epochs_ablation < 1):
+        p.error("--ppo-epochs-ablation K needs a positive K and a --full setting to repeat")
+    settings = ([(n, 1, None, None) for n in full] + [(int(x), 1, "factored", None) for x in a.factored.split(",") if x]
+                + ([(full[0], 1, None, a.ppo_epochs_ablation)] if a.ppo_epochs_ablation is not None else [])
+                + [(int(x), a.every, None, None) for x in a.trajectories.split(",") if x])
+    ns = [n for n, _, _, _ in settings]
     expert = expert_policy(env_id)
     res = {"command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
            "env": env_id, "steps": steps, "every": a.every, "trajectories": ns, "settings": settings, "seeds": list(range(a.seeds)),
@@ -130,12 +139,14 @@ def main(argv=None) -> dict:
            "random": round(float(random_score(env_id)), 3), "versions": versions(),
            "gail_config": dataclasses.asdict(GAILConfig(**preset["gail"])), "runs": {}}
     print(f"{env_id}: expert {res['expert']:.2f}, random {res['random']:.2f}; GAIL budget {steps} steps")
-    for n, every, encoding in settings:
-        rows, key = [], (f"{n}" if every > 1 else f"{n}full") + (f"_{encoding}" if encoding else "")
+    for n, every, encoding, ppo_epochs in settings:
+        rows, key = [], ((f"{n}" if every > 1 else f"{n}full") + (f"_{encoding}" if encoding else "")
+                         + (f"_epochs{ppo_epochs}" if ppo_epochs else ""))
         enc = dict(obs_encoding=encoding, obs_factors=TAXI_FACTORS) if encoding else {}
+        ppo_over = {"n_epochs": ppo_epochs} if ppo_epochs else {}
         for seed in range(a.seeds):
             r = run_protocol(env_id, seed, n_trajectories=n, every=every, total_timesteps=steps, eval_epochs=EPOCHS,
-                             overrides={"gail": enc, "bc": enc})
+                             overrides={"gail": enc, "bc": enc, "ppo": ppo_over})
             g = {"final": r["final"], "epochs": r["values"], "env_steps": r["env_steps"], "wall_s": r["wall_seconds"],
                  **{k: r[k] for k in ("curve", "disc_timesteps", "disc_acc_expert", "disc_acc_policy")}}
             if env_id == "Taxi-v4":   # the final greedy policy itself, (500,) actions: the chapter finds where it fails
@@ -147,7 +158,8 @@ def main(argv=None) -> dict:
             rows.append({"seed": seed, "n_transitions": len(demos), "gail": g, "bc": b})
             print(f"  n={key:>6} seed {seed}: {len(demos):>4} transitions | GAIL {g['final']:8.2f} "
                   f"({g['env_steps']} steps, {g['wall_s']:.0f} s) | BC {b['final']:8.2f} ({b['wall_s']:.1f} s)", flush=True)
-        res["runs"][key] = {"every": every, "n_trajectories": n, "obs_encoding": encoding or "one_hot", "seeds": rows, "gail": summary([r["gail"]["final"] for r in rows]),
+        res["runs"][key] = {"every": every, "n_trajectories": n, "obs_encoding": encoding or "one_hot",
+                            "ppo_n_epochs": ppo_epochs or preset["ppo"]["n_epochs"], "seeds": rows, "gail": summary([r["gail"]["final"] for r in rows]),
                                "bc": summary([r["bc"]["final"] for r in rows])}
         save_json(a.out / "result.json", res)
     if a.controls:

@@ -344,9 +344,12 @@ def _register_all() -> None:
     register_column(Column("gail-cartpole", "GAIL CartPole", _gail_gym("CartPole-v1"), (20, 150),
                            "mean return of 20 deterministic episodes after epochs 10..100 (epoch = 1/100 of the "
                            "GAIL benchmark's budget); 1 expert trajectory subsampled every 20th transition; max 500"))
+    from genrl_lib.gail import PRESETS   # the protocol names the PPO epochs, so cells of another preset are refused
+
     register_column(Column("gail-taxi", "GAIL Taxi", _gail_gym("Taxi-v4"), (20, 150),
                            "exact expected return of the greedy GAIL policy after epochs 10..100 (epoch = 1/100 of "
-                           "the GAIL benchmark's budget); 64 full expert trajectories; optimum 7.930"))
+                           "the GAIL benchmark's budget); 64 full expert trajectories; PPO "
+                           f"{PRESETS['Taxi-v4']['ppo']['n_epochs']} epochs per rollout; optimum 7.930"))
     register_column(Column("hql-taxi", "HQL Taxi", _hql_taxi, (10, 120),
                            "exact mean expected return (policy evaluation on the model, 200-step limit) of the greedy "
                            "policies of generated Q-tables; one epoch = 10 GAN steps; optimum 7.930"))
