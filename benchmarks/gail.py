@@ -11,7 +11,7 @@ iteration. For every seed ``k`` and every number of expert trajectories ``n`` (`
 
 The per-seed protocol (demonstrations, BC, GAIL, evaluation by epoch) is ``genrl_lib.gail.run_protocol`` with the
 settings of ``genrl_lib.gail.PRESETS``: GAIL with its defaults (logit reward, absorbing states, gradient penalty 10;
-on Taxi no gradient penalty, discriminator step size 1e-3 and PPO without advantage normalization); on Taxi its policy is first initialized by
+on Taxi no gradient penalty, discriminator step size 1e-3 and PPO without advantage normalization, 8 epochs per rollout); on Taxi its policy is first initialized by
 behaviour cloning (``GAIL.pretrain``), because PPO from scratch on one-hot Taxi states does not find the drop-off in
 the budget. An *epoch* is 1/100 of the env-step budget; the true return is evaluated at epochs 10, 20, ..., 100
 (the thesis's table). Evaluation: CartPole, 20 deterministic episodes (``evaluate_policy``, seeds 10000+); Taxi,
