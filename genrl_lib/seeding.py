@@ -12,7 +12,9 @@ Threads are the other half of repeatability: a floating-point sum split over two
 differently than over one, and a long training run amplifies the difference. Every ``learn`` and ``fit``
 of the library (and the orthogonal weight initialization of :func:`genrl_lib.nets.mlp`) therefore runs inside
 :func:`single_thread` (torch and NumPy's BLAS on one thread), so a seed gives the same numbers whatever
-``OMP_NUM_THREADS`` or ``torch.set_num_threads`` say (locally, in CI, in Colab).
+``OMP_NUM_THREADS`` or ``torch.set_num_threads`` say. Bit-identical results also need the same package
+versions and processor type: another CPU may pick other arithmetic kernels, and a long adversarial run
+(GAIL) can then end elsewhere; compare such runs by their spread over seeds, not seed by seed.
 """
 
 from __future__ import annotations
