@@ -157,10 +157,14 @@ def policy_evaluation(env: gym.Env, policy, gamma: float = 1.0, horizon: int | s
     pi = _policy_matrix(policy, m.n_states, m.n_actions)
     R_pi = (pi * m.R).sum(axis=1)                      # (S,)   E[r | s] under π
     T_pi = np.einsum("sa,sat->st", pi, m.T)          # (S, S) P(s' | s) under π, continuing only
-    horizon = _check_horizon(horizon, m)
+    return _evaluate(T_pi, R_pi, gamma, _check_horizon(horizon, m))
+
+
+def _evaluate(T_pi: np.ndarray, R_pi: np.ndarray, gamma: float, horizon: int | None) -> np.ndarray:
+    """``V = Σ_t γ^t T_π^t R_π`` over ``horizon`` steps (``None``: the infinite-horizon linear solve)."""
     if horizon is None:
-        return _solve_never_stuck(np.eye(m.n_states) - gamma * T_pi, R_pi)
-    V = np.zeros(m.n_states)
+        return _solve_never_stuck(np.eye(len(R_pi)) - gamma * T_pi, R_pi)
+    V = np.zeros(len(R_pi))
     for _ in range(int(horizon)):  # V_{k+1} = R_π + γ T_π V_k: value with k+1 steps left
         V = R_pi + gamma * T_pi @ V
     return V
@@ -217,7 +221,7 @@ def return_std(env: gym.Env, policy, gamma: float = 1.0, horizon: int | str | No
     R_pi, T_pi = (pi * m.R).sum(axis=1), np.einsum("sa,sat->st", pi, m.T)
     horizon = _check_horizon(horizon, m)
     if horizon is None:
-        V = _solve_never_stuck(np.eye(m.n_states) - gamma * T_pi, R_pi)
+        V = _evaluate(T_pi, R_pi, gamma, None)
         W = _solve_never_stuck(np.eye(m.n_states) - gamma ** 2 * T_pi, one_step_spread(V, V))
     else:
         V, W = np.zeros(m.n_states), np.zeros(m.n_states)
@@ -247,13 +251,8 @@ def termination_probability(env: gym.Env, policy, horizon: int | str | None = "a
     pi = _policy_matrix(policy, m.n_states, m.n_actions)
     T_pi = np.einsum("sa,sat->st", pi, m.T)                        # (S, S) continuing transitions under π
     D_pi = 1.0 - T_pi.sum(axis=1)                                   # (S,) P(the next step terminates)
-    horizon = _check_horizon(horizon, m)
-    if horizon is None:
-        return np.clip(_solve_never_stuck(np.eye(m.n_states) - T_pi, D_pi), 0.0, 1.0)
-    P = np.zeros(m.n_states)
-    for _ in range(horizon):
-        P = D_pi + T_pi @ P
-    return np.clip(P, 0.0, 1.0)
+    # the value of a reward of 1 paid on the terminating step, undiscounted
+    return np.clip(_evaluate(T_pi, D_pi, 1.0, _check_horizon(horizon, m)), 0.0, 1.0)
 
 
 def expected_return(env: gym.Env, policy, gamma: float = 1.0, horizon: int | str | None = "auto") -> float:

@@ -1,3 +1,4 @@
+import contextlib
 import random
 
 import gymnasium as gym
@@ -78,15 +79,24 @@ def test_check_factors_without_a_space_checks_the_form_only():
             check_factors(bad)
 
 
+@contextlib.contextmanager
+def _torch_threads(n):
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 def _blas_threads():
     from threadpoolctl import threadpool_info
     return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
 
 
 def test_single_thread_pins_torch_and_blas_then_restores():
-    old_torch, old_blas = torch.get_num_threads(), _blas_threads()
-    torch.set_num_threads(2)
-    try:
+    old_blas = _blas_threads()
+    with _torch_threads(2):
         with single_thread():
             assert torch.get_num_threads() == 1 and all(n == 1 for n in _blas_threads())
         assert torch.get_num_threads() == 2 and _blas_threads() == old_blas
@@ -96,8 +106,6 @@ def test_single_thread_pins_torch_and_blas_then_restores():
         assert torch.get_num_threads() == 2
         with single_thread(None):                  # None: change nothing
             assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(old_torch)
     for bad in (0, -1, 1.5, True, "1"):
         with pytest.raises(ValueError, match="threads"):
             with single_thread(bad):
@@ -106,15 +114,11 @@ def test_single_thread_pins_torch_and_blas_then_restores():
 
 def test_orthogonal_mlp_init_does_not_depend_on_torch_threads():
     """torch's orthogonal_ (a QR) rounds differently on 2 threads; mlp must give the same weights."""
-    old = torch.get_num_threads()
     nets = []
-    try:
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
+    for threads in (1, 2):
+        with _torch_threads(threads):
             torch.manual_seed(0)
             nets.append(mlp(500, 6, hidden=(256, 64), out_gain=0.01))
-    finally:
-        torch.set_num_threads(old)
     for a, b in zip(nets[0].parameters(), nets[1].parameters()):
         assert torch.equal(a, b)
 
@@ -123,15 +127,11 @@ def test_ppo_run_does_not_depend_on_thread_settings():
     """The same seed gives bit-identical weights whether the caller runs torch on 1 or 2 threads."""
     from genrl_lib.ppo import PPO
 
-    old = torch.get_num_threads()
     params = []
-    try:
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
+    for threads in (1, 2):
+        with _torch_threads(threads):
             agent = PPO("CartPole-v1", seed=3, n_envs=4, n_steps=64, batch_size=64, n_epochs=2)
             agent.learn(2048, progress_bar=False)
             params.append([p.detach().clone() for p in agent.actor.parameters()])
             agent.close()
-    finally:
-        torch.set_num_threads(old)
     assert all(torch.equal(a, b) for a, b in zip(*params))
