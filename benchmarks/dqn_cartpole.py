@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 import genrl_lib
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.dqn import DQN, Config
 from genrl_lib.evaluation import evaluate_policy
 from genrl_lib.io import save_json
@@ -110,7 +111,7 @@ def main(argv=None) -> dict:
               "steps": args.steps, "eval_episodes": 20, "ours_config": asdict(Config()),
               "sb3_hyperparameters": SB3_ZOO, "goal": {"eval_at_least": GOAL_RETURN, "ratio_at_most": GOAL_RATIO},
               "ours": ours, "sb3": peer, "summary": summary,
-              "versions": {"python": platform.python_version(), "genrl_lib": genrl_lib.__version__,
+              "numeric_env": describe_numerics(), "versions": {"python": platform.python_version(), "genrl_lib": genrl_lib.__version__,
                            "torch": torch.__version__, "gymnasium": gym.__version__,
                            "stable_baselines3": stable_baselines3.__version__},
               "machine": platform.platform(), "torch_threads": torch.get_num_threads()}

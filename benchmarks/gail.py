@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 import genrl_lib
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.gail import (CARTPOLE_EXPERT_PATH, GAIL, PRESETS, binned_mean, expert_policy, protocol_demonstrations,
                             run_protocol, true_return)
 from genrl_lib.gail import Config as GAILConfig
@@ -136,7 +137,7 @@ def main(argv=None) -> dict:
            "env": env_id, "steps": steps, "every": a.every, "trajectories": ns, "settings": settings, "seeds": list(range(a.seeds)),
            "epoch_steps": steps // 100, "epochs": list(EPOCHS), "bin": preset["curve_bin"], "ppo": preset["ppo"],
            "pretrain_bc": preset["pretrain"], "bc_hp": preset["bc"], "expert": round(true_return(env_id, expert), 3),
-           "random": round(float(random_score(env_id)), 3), "versions": versions(),
+           "random": round(float(random_score(env_id)), 3), "numeric_env": describe_numerics(), "versions": versions(),
            "gail_config": dataclasses.asdict(GAILConfig(**preset["gail"])), "runs": {}}
     print(f"{env_id}: expert {res['expert']:.2f}, random {res['random']:.2f}; GAIL budget {steps} steps")
     for n, every, encoding, ppo_epochs in settings:

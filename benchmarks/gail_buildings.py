@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 import genrl_lib
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.bc import BehaviourCloning
 from genrl_lib.buildings import (GAIL_HP, PPO_CONTROLLER_HP, expert_by_name, imitation_periods, make_building_env,
                                  observation_scaler, random_policy, rule_based_expert, run_episode, select_expert,
@@ -193,7 +194,7 @@ def main(argv=None) -> dict:
            "gail_steps": steps, "ppo": GAIL_HP, "ppo_steps": args.ppo_steps, "ppo_expert": args.ppo_expert,
            "ppo_controller": {k: list(v) if isinstance(v, tuple) else v for k, v in PPO_CONTROLLER_HP.items()}
            if args.ppo_steps else None, "seeds": list(range(args.seeds)), "torch_threads": 1,
-           "buildings": results, "wall_s": round(time.perf_counter() - t0, 2), "versions": versions(),
+           "buildings": results, "wall_s": round(time.perf_counter() - t0, 2), "numeric_env": describe_numerics(), "versions": versions(),
            "goal_gail_within_5pct": {b: all(r["gail"]["return"] >= 1.05 * res["expert"]["return"]
                                            for r in res["seeds"].values()) for b, res in results.items()}}
     save_json(args.out / "result.json", doc)

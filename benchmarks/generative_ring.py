@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 import genrl_lib
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.datasets import load_digits_split, ring_centers, ring_of_gaussians
 from genrl_lib.generative import GAN, AEConfig, Autoencoder, GANConfig, corrupt, mode_stats, reconstruction_error
 from genrl_lib.io import save_json
@@ -85,7 +86,7 @@ def main() -> None:
     save_json(args.out / "result.json", {
         "command": " ".join([Path(sys.executable).name, *sys.argv]), "summary": summary, "per_seed": rows,
         "peer": None, "peer_note": "no stable-baselines3 counterpart for generative models",
-        "versions": {"genrl_lib": genrl_lib.__version__, "torch": torch.__version__, "numpy": np.__version__,
+        "numeric_env": describe_numerics(), "versions": {"genrl_lib": genrl_lib.__version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()}})
 
 

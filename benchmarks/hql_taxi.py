@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 import genrl_lib
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.hql import (HQL, HQLConfig, build_expert_database, mean_pairwise_distance, nearest_expert,
                            reachable_states)
 from genrl_lib.io import save_json
@@ -143,7 +144,7 @@ def main(argv=None) -> dict:
               "goal": {"generated_mean_at_least": GOAL_MEAN, "fraction_within_tol_at_least": GOAL_FRACTION,
                        "tol": TOL},
               "per_seed": rows, "ablations": ablations, "summary": summary,
-              "versions": {"python": platform.python_version(), "genrl_lib": genrl_lib.__version__,
+              "numeric_env": describe_numerics(), "versions": {"python": platform.python_version(), "genrl_lib": genrl_lib.__version__,
                            "gymnasium": gym.__version__, "numpy": np.__version__, "torch": torch.__version__},
               "machine": platform.platform()}
     save_json(args.out / "result.json", result)

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 import genrl_lib
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.io import save_json
 from genrl_lib.ppo import PPO
 
@@ -136,7 +137,7 @@ def main(argv=None) -> dict:
     result = {"benchmark": "ppo_cartpole", "env": a.env, "steps": a.steps, "eval_episodes": a.eval_episodes,
               "hyperparameters": HYPERPARAMETERS[a.env], "curve_bin_steps": BIN,
               "command": "OMP_NUM_THREADS=1 python benchmarks/ppo_cartpole.py " + " ".join(sys.argv[1:] if argv is None else argv),
-              "versions": versions, "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before,
+              "numeric_env": describe_numerics(), "versions": versions, "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before,
                                                 "loadavg_after": os.getloadavg()},
               "summary": summary, "per_seed": rows}
     save_json(a.out / "result.json", result)

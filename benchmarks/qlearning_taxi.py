@@ -23,6 +23,7 @@ import gymnasium as gym
 import numpy as np
 
 import genrl_lib
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.io import save_json
 from genrl_lib.tabular import expected_return, greedy_policy, q_learning, value_iteration
 
@@ -90,7 +91,7 @@ def main(argv=None) -> dict:
                                                                             if k != "progress_bar"}},
               "goal": {"exact_return_at_least": GOAL_RETURN, "train_seconds_at_most": GOAL_SECONDS},
               "per_seed": rows, "summary": summary,
-              "versions": {"python": platform.python_version(), "genrl_lib": genrl_lib.__version__,
+              "numeric_env": describe_numerics(), "versions": {"python": platform.python_version(), "genrl_lib": genrl_lib.__version__,
                            "gymnasium": gym.__version__, "numpy": np.__version__}, "machine": platform.platform()}
     save_json(args.out / "result.json", result)
     print(f"wrote {args.out / 'result.json'}")

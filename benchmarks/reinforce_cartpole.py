@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 import genrl_lib
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.io import save_json
 from genrl_lib.pg import REINFORCE, ActorCritic
 
@@ -83,7 +84,7 @@ def main(argv=None) -> dict:
     result = {"benchmark": "reinforce_cartpole", "env": "CartPole-v1", "episodes": a.episodes,
               "threshold": THRESHOLD, "window": WINDOW, "eval_episodes": a.eval_episodes,
               "command": "OMP_NUM_THREADS=1 python benchmarks/reinforce_cartpole.py " + " ".join(sys.argv[1:] if argv is None else argv),
-              "versions": {"python": platform.python_version(), "torch": torch.__version__,
+              "numeric_env": describe_numerics(), "versions": {"python": platform.python_version(), "torch": torch.__version__,
                            "gymnasium": gymnasium.__version__, "numpy": np.__version__, "genrl_lib": genrl_lib.__version__},
               "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
               "summary": summary, "per_seed": results}

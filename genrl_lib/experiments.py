@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from genrl_lib.io import load_json, save_json
+from genrl_lib.numerics import describe as describe_numerics
 
 __all__ = ["EPOCHS", "THESIS_TABLE", "Column", "COLUMNS", "register_column", "run_table", "render_markdown",
            "main", "versions"]
@@ -160,7 +161,8 @@ def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress: 
             if len(values) != len(EPOCHS):
                 raise RuntimeError(f"column {name!r} returned {len(values)} values, expected one per epoch {EPOCHS}")
             res.update(values=values, seed=seed, wall_seconds=time.perf_counter() - t0,
-                       protocol=COLUMNS[name].protocol, quick=bool(quick), versions=versions())
+                       protocol=COLUMNS[name].protocol, quick=bool(quick), versions=versions(),
+                       numeric_env=describe_numerics())
             save_json(_cell_path(out, name, seed), res)   # atomic: a crash never leaves half a cell
             bar.update(1)
     results = _aggregate(out, names, seeds, {**config, "seeds": int(seeds), "columns": names},
@@ -182,7 +184,7 @@ def _aggregate(out: Path, names, seeds, config, command) -> dict:
                    "wall_seconds": [c["wall_seconds"] for c in cells],
                    "notes": [c.get("notes", "") for c in cells], "extra": [c.get("extra", {}) for c in cells],
                    "thesis": list(THESIS_TABLE.get(n, ()))}
-    return {"command": command, "config": config, "epochs": list(EPOCHS), "versions": versions(),
+    return {"command": command, "config": config, "epochs": list(EPOCHS), "versions": versions(), "numeric_env": describe_numerics(),
             "wall_seconds_total": float(sum(sum(c["wall_seconds"]) for c in cols.values())), "columns": cols}
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import platform
 
-__all__ = ["NUMERIC_ENVS", "MACHINE_OWNED", "numeric_env_vars", "describe"]
+__all__ = ["NUMERIC_ENVS", "MACHINE_OWNED", "numeric_env_vars", "describe", "summary", "NOT_RECORDED"]
 
 NUMERIC_ENVS: dict[str, dict[str, str]] = {
     "native": {},
@@ -130,6 +130,40 @@ def describe() -> dict:
     except ImportError:  # pragma: no cover
         out["blas"] = []
     return out
+
+
+NOT_RECORDED = {"recorded": False,
+                "note": "made before results recorded their numeric environment (genrl_lib.numerics); the CPU "
+                        "model, torch's kernel level and the BLAS core type are unknown"}
+
+
+def summary(result: dict) -> str:
+    """One phrase saying which numeric environment a committed result came from, for a chapter's prose.
+
+    Args:
+        result: a benchmark or thesis-table result dict; its ``"numeric_env"`` entry is what
+            :func:`describe` recorded (or :data:`NOT_RECORDED` for results made before that).
+
+    Returns:
+        e.g. ``"an AMD EPYC (torch kernels AVX2, OpenBLAS Haswell, one thread)"``, or
+        ``"a machine that was not recorded"``.
+
+    Raises:
+        TypeError: ``result`` is not a dict.
+    """
+    if not isinstance(result, dict):
+        raise TypeError(f"result must be a result dict (a loaded benchmark JSON), got {type(result).__name__}")
+    rec = result.get("numeric_env")
+    if not isinstance(rec, dict) or rec.get("recorded") is False or "cpu" not in rec:
+        return "a machine that was not recorded"
+    blas = ", ".join(f"{b.get('internal_api')} {b.get('architecture')}" for b in rec.get("blas", []) if b)
+    parts = [f"torch kernels {rec.get('torch_cpu_capability', '?')}"] + ([blas] if blas else [])
+    emulated = {k: v for k, v in rec.get("variables", {}).items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                                                               "OPENBLAS_NUM_THREADS")}
+    if emulated:
+        parts.append("emulating " + ", ".join(f"{k}={v}" for k, v in emulated.items()))
+    return f"an {rec['cpu']} ({'; '.join(parts)})" if rec["cpu"][:1].upper() in "AEIOU" else \
+        f"a {rec['cpu']} ({'; '.join(parts)})"
 
 
 def main(argv: list[str] | None = None) -> int:

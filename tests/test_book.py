@@ -100,3 +100,19 @@ def test_nbval_waits_longer_for_cell_output():
     other = type("Function", (), {})()
     conftest.pytest_collection_modifyitems([cell, other])
     assert cell.output_timeout == conftest.NBVAL_OUTPUT_TIMEOUT >= 60 and not hasattr(other, "output_timeout")
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_checks_go_through_claim(md):
+    """Every hidden check is a genrl_lib.book.claim, which explains itself when it fails: no bare assert."""
+    import ast
+
+    nb = jupytext.read(md)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(source)):
+            assert not isinstance(node, ast.Assert), (
+                f"{md.name}, cell {i}, line {node.lineno}: bare assert; use claim('what the prose says', value, op, "
+                "bound) from genrl_lib.book so a failure tells the reader what was claimed and what was obtained")

@@ -74,3 +74,18 @@ def test_every_environment_documented_in_module_docstring():
 
     for name in NUMERIC_ENVS:
         assert f"``{name}``" in m.__doc__
+
+
+def test_summary_names_the_machine_or_says_it_is_unknown():
+    from genrl_lib.numerics import NOT_RECORDED, summary
+
+    assert summary({"numeric_env": NOT_RECORDED}) == "a machine that was not recorded"
+    assert summary({}) == "a machine that was not recorded"
+    rec = {"cpu": "Intel Xeon", "torch_cpu_capability": "AVX512", "variables": {"OMP_NUM_THREADS": "1"},
+           "blas": [{"internal_api": "openblas", "architecture": "SkylakeX"}]}
+    assert summary({"numeric_env": rec}) == "an Intel Xeon (torch kernels AVX512; openblas SkylakeX)"
+    rec["variables"]["ATEN_CPU_CAPABILITY"] = "default"
+    assert "emulating ATEN_CPU_CAPABILITY=default" in summary({"numeric_env": rec})
+    assert summary({"numeric_env": describe()}).startswith("a")
+    with pytest.raises(TypeError, match="result must be a result dict"):
+        summary([1])
