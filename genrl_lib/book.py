@@ -21,7 +21,8 @@ import numbers
 import os
 import sys
 
-__all__ = ["glue", "GLUED", "in_colab", "check_answer", "claim", "ClaimError", "chapter_seed", "SPREAD_NOTE"]
+__all__ = ["glue", "GLUED", "in_colab", "check_answer", "claim", "ClaimError", "chapter_seed", "SPREAD_NOTE",
+           "spread_of"]
 
 # What a failed claim tells the reader (the chapters' bounds are set from these measurements).
 SPREAD_NOTE = ("The same seed gives other numbers on another processor (torch, MKL and OpenBLAS pick their "
@@ -245,3 +246,35 @@ def claim(what: str, value, op: str | None = None, bound=None, *, note: str | No
         lines.append(SPREAD_NOTE)
         raise ClaimError("\n".join(lines))
     return value
+
+
+def spread_of(chapter: str, name: str) -> tuple[float, float, int]:
+    """How much a chapter's glued number varied over seeds and emulated CPUs, from the committed measurement.
+
+    ``genrl_lib/data/numeric_spread.json`` is written by ``scripts/numeric_spread.py --record``: each chapter run
+    under several numeric environments (``genrl_lib.numerics``) and values of ``GENRL_BOOK_SEED``.
+
+    Args:
+        chapter: the chapter's file name without ``.md`` (``"gail"``).
+        name: the glue key (``"gail_live"``).
+
+    Returns:
+        ``(low, high, runs)``: the smallest and largest value measured, and over how many runs.
+
+    Raises:
+        KeyError: the chapter or the key was not measured; the message says how to measure it.
+    """
+    from importlib.resources import files
+
+    from genrl_lib.io import load_json
+
+    data = load_json(files("genrl_lib") / "data" / "numeric_spread.json")
+    fix = (f"measure it: python scripts/numeric_spread.py {chapter} --envs native,other-cpu --seeds 0,1 "
+           "--record genrl_lib/data/numeric_spread.json")
+    ch = data.get("chapters", {}).get(chapter)
+    if ch is None:
+        raise KeyError(f"chapter {chapter!r} has no recorded spread; {fix}")
+    if name not in ch["glued"]:
+        raise KeyError(f"{chapter}: glued number {name!r} has no recorded spread; {fix}")
+    low, high = ch["glued"][name]
+    return float(low), float(high), len(ch["runs"])

@@ -137,6 +137,25 @@ def summarize(chapter: str, out: Path) -> dict:
     return {"glued": glued, "claims": claims}
 
 
+def record(path: Path, summary: dict) -> None:
+    """Merge each chapter's glued-number ranges (and the runs they came from) into the JSON at ``path``."""
+    from genrl_lib.io import load_json, save_json
+    from genrl_lib.numerics import describe
+
+    data = load_json(path) if path.exists() else {}
+    data["machine"] = describe()
+    chapters_ = data.setdefault("chapters", {})
+    for chapter, s in summary.items():
+        tags = sorted({t for g in s["glued"].values() for t in g["values"]})
+        chapters_[chapter] = {
+            "runs": tags,
+            "glued": {k: [g["min"], g["max"]] for k, g in s["glued"].items()},
+            "claims_failed": {k: c["failed"] for k, c in s["claims"].items() if c["failed"]},
+        }
+    save_json(path, data)
+    print(f"ranges recorded in {path}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("chapters", nargs="+", help="chapter names (notebooks/<name>.ipynb) or 'all'")
@@ -146,6 +165,10 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "_build" / "spread", help="output folder")
     ap.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2: one per core)")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    ap.add_argument("--record", type=Path, default=None, metavar="JSON",
+                    help="also merge each chapter's ranges into JSON (genrl_lib/data/numeric_spread.json is the "
+                         "committed one the chapters quote with genrl_lib.book.spread_of)")
+    ap.add_argument("--summarize-only", action="store_true", help="run nothing; summarize what OUT holds")
     args = ap.parse_args(argv)
     known = chapters()
     names = known if args.chapters == ["all"] else args.chapters
@@ -162,7 +185,7 @@ def main(argv=None) -> int:
         ap.error(f"--jobs must be a positive integer, got {args.jobs}")
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(c, e, s) for c in names for e in args.envs for s in args.seeds]
+    jobs = [] if args.summarize_only else [(c, e, s) for c in names for e in args.envs for s in args.seeds]
     t0 = time.perf_counter()
     with ThreadPoolExecutor(args.jobs) as pool:
         runs = list(pool.map(lambda j: run_one(*j, out, args.timeout), jobs))
@@ -189,6 +212,8 @@ def main(argv=None) -> int:
             flag = f"FAILED in {', '.join(c['failed'])}" if c["failed"] else "ok"
             print(f"  claim {name[:90]:<90} {span:<24} {flag}")
     (out / "spread.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    if args.record:
+        record(args.record, summary)
     print(f"\n{len(runs)} runs in {time.perf_counter() - t0:.0f} s; summary in {out / 'spread.json'}")
     return 1 if failed else 0
 

@@ -81,3 +81,30 @@ def test_dump_records_glue_and_claims(tmp_path, monkeypatch):
     assert recs[1]["kind"] == "claim" and recs[1]["ok"] is True and recs[1]["bound"] == 0
     assert recs[2]["ok"] is False and recs[2]["value"] == [1.0, 2.0]
     assert len(recs) == 3
+
+
+def test_spread_of_every_range_a_chapter_quotes_is_recorded():
+    """Each spread_of(chapter, key) a chapter calls is in the committed genrl_lib/data/numeric_spread.json, with
+    low <= high over at least 4 runs (several seeds and emulated CPUs)."""
+    import re
+    from pathlib import Path
+
+    from genrl_lib.book import spread_of
+
+    calls = set()
+    for md in (Path(__file__).resolve().parents[1] / "book").glob("*.md"):
+        calls |= {(md.stem, *m) for m in re.findall(r'spread_of\("(\w+)", "(\w+)"\)', md.read_text())}
+    assert calls, "no chapter quotes a measured spread"
+    for md_stem, chapter, key in calls:
+        assert chapter == md_stem, f"{md_stem}.md quotes another chapter's spread ({chapter})"
+        low, high, runs = spread_of(chapter, key)
+        assert low <= high and runs >= 4, (chapter, key, low, high, runs)
+
+
+def test_spread_of_unknown_names_say_how_to_measure():
+    from genrl_lib.book import spread_of
+
+    with pytest.raises(KeyError, match="no recorded spread.*numeric_spread.py nope"):
+        spread_of("nope", "x")
+    with pytest.raises(KeyError, match="'no_such_key' has no recorded spread"):
+        spread_of("gail", "no_such_key")

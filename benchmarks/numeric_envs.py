@@ -1,0 +1,110 @@
+#!/usr/bin/env python
+"""The book's tight benchmark goals, re-checked under several numeric environments (emulated CPUs).
+
+    python benchmarks/numeric_envs.py --envs native,other-cpu --seeds 5 --out DIR
+    python benchmarks/numeric_envs.py --envs native,other-cpu --seeds 5 --out DIR --reuse   # aggregate only
+
+For each numeric environment of ``genrl_lib.numerics`` it runs, in a subprocess with that environment's
+variables (one thread, as the Makefile does):
+
+* ``gail.py --env CartPole-v1 --trajectories 1``: GAIL from one subsampled trajectory, goal 5/5 seeds >= 475;
+* ``dqn_cartpole.py --no-peer``: DQN on CartPole, 50k steps, goal 5/5 seeds >= 475;
+* ``gail.py --env Taxi-v4 --trajectories '' --full 64``: GAIL on Taxi from 64 full trajectories, goal 5/5 >= 7.0;
+
+and writes ``DIR/result.json``: per goal and environment, the per-seed values, how many seeds meet the goal,
+the wall time and the numeric environment each run recorded. ``DIR/<goal>_<env>/`` keeps each benchmark's own
+output. ``--reuse`` skips runs whose ``result.json`` already exists. The committed copy is
+``genrl_lib/data/numeric_env_goals.json``; the DQN and GAIL chapters quote it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from genrl_lib.numerics import NUMERIC_ENVS, describe, numeric_env_vars  # noqa: E402
+
+GOALS = {
+    "gail_cartpole_1traj": {"script": "gail.py", "args": ["--env", "CartPole-v1", "--trajectories", "1"],
+                            "threshold": 475.0, "what": "GAIL, CartPole, 1 subsampled trajectory: final return"},
+    "dqn_cartpole": {"script": "dqn_cartpole.py", "args": ["--no-peer"], "threshold": 475.0,
+                     "what": "DQN, CartPole, 50k steps: deterministic evaluation"},
+    "gail_taxi_64full": {"script": "gail.py", "args": ["--env", "Taxi-v4", "--trajectories", "", "--full", "64"],
+                         "threshold": 7.0, "what": "GAIL, Taxi, 64 full trajectories: exact expected return"},
+}
+
+
+def values(goal: str, result: dict) -> list[float]:
+    """The per-seed figure a goal is about, from that benchmark's result.json."""
+    if goal == "dqn_cartpole":
+        return [float(r["eval_mean"]) for r in result["ours"]]
+    key = "1" if goal == "gail_cartpole_1traj" else "64full"
+    return [float(s["gail"]["final"]) for s in result["runs"][key]["seeds"]]
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--envs", default="native,other-cpu", help=f"comma-separated; known: {', '.join(NUMERIC_ENVS)}")
+    ap.add_argument("--seeds", type=positive_int, default=5)
+    ap.add_argument("--goals", default=",".join(GOALS), help=f"comma-separated; known: {', '.join(GOALS)}")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--reuse", action="store_true", help="keep runs whose result.json exists")
+    a = ap.parse_args(argv)
+    envs = [e for e in a.envs.split(",") if e]
+    goals = [g for g in a.goals.split(",") if g]
+    for e in envs:
+        if e not in NUMERIC_ENVS:
+            ap.error(f"unknown numeric environment {e!r}; known: {', '.join(NUMERIC_ENVS)}")
+    for g in goals:
+        if g not in GOALS:
+            ap.error(f"unknown goal {g!r}; known: {', '.join(GOALS)}")
+    if a.out.exists() and not a.out.is_dir():
+        ap.error(f"--out {a.out} exists and is not a folder")
+    a.out.mkdir(parents=True, exist_ok=True)
+    res = {"command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+           "seeds": a.seeds, "machine": describe(), "goals": {}}
+    for g in goals:
+        spec = GOALS[g]
+        res["goals"][g] = {"what": spec["what"], "threshold": spec["threshold"], "envs": {}}
+        for e in envs:
+            out = a.out / f"{g}_{e}"
+            if not (a.reuse and (out / "result.json").exists()):
+                variables, skipped = numeric_env_vars(e)
+                env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **variables}
+                cmd = [sys.executable, str(ROOT / "benchmarks" / spec["script"]), *spec["args"],
+                       "--seeds", str(a.seeds), "--out", str(out)]
+                print(f"== {g} under {e}" + (f" (machine sets {skipped})" if skipped else ""), flush=True)
+                t0 = time.perf_counter()
+                subprocess.run(cmd, env=env, check=True)
+                print(f"   {time.perf_counter() - t0:.0f} s", flush=True)
+            r = json.loads((out / "result.json").read_text(encoding="utf-8"))
+            v = values(g, r)
+            res["goals"][g]["envs"][e] = {"values": v, "n_meeting": int(sum(x >= spec["threshold"] for x in v)),
+                                          "n_seeds": len(v), "mean": sum(v) / len(v),
+                                          "numeric_env": r.get("numeric_env"), "command": r.get("command")}
+    tmp = a.out / "result.json.tmp"
+    tmp.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(a.out / "result.json")
+    for g, gr in res["goals"].items():
+        for e, er in gr["envs"].items():
+            print(f"{g:<22} {e:<14} {er['n_meeting']}/{er['n_seeds']} >= {gr['threshold']}: "
+                  + ", ".join(f"{x:.2f}" for x in er["values"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
