@@ -28,7 +28,7 @@ import colab  # noqa: E402
 import twins  # noqa: E402
 
 LINE_LENGTH = 88
-RUFF = [sys.executable, "-m", "ruff", "format", "--isolated", f"--line-length={LINE_LENGTH}", "--quiet"]
+RUFF = [sys.executable, "-m", "ruff", "format", "--isolated", "--no-cache", f"--line-length={LINE_LENGTH}", "--quiet"]
 
 
 def formatted_sources(md: Path) -> list[tuple[str, str]]:
