@@ -54,7 +54,11 @@ function inspect() {
     return r.right > col.right + 1 && !['auto', 'scroll'].includes(getComputedStyle(t).overflowX)
       && !['auto', 'scroll'].includes(getComputedStyle(t.parentElement).overflowX);
   }).length;
+  // NumPy scalar reprs in printed outputs ("np.float64(0.705)" where a reader expects "0.705")
+  const outputs = [...article.querySelectorAll('.cell_output')].map((o) => o.textContent).join('\n');
+  const npReprs = (outputs.match(/np\.(float|int|uint|bool)\w*\(/g) || []).length;
   return {
+    np_reprs: npReprs,
     formulas: containers.length, math_unrendered: unrendered, raw_tex: rawTex, math_errors: errors,
     formulas_clipped: clipped, formulas_scrolling: wide, images: imgs.length, images_broken: broken,
     myst_visible: [...roles, ...fences].map((s) => s.trim()), colab: [...new Set(colab)],
