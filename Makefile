@@ -16,7 +16,7 @@ export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 .PHONY: help env book book-force test unit twins check-twins benchmarks clean distclean \
-        site-tools mathjax check-site repo check-repo format check-format install-test
+        site-tools mathjax widgets check-site repo check-repo format check-format install-test
 
 help:
 	@echo "make book   - build the whole book into _build/html (executes every chapter)"
@@ -71,7 +71,28 @@ $(MATHJAX): $(SITE_NODE)
 
 LIB_HASH = find genrl_lib -type f \( -name '*.py' -o -path 'genrl_lib/data/*' \) | LC_ALL=C sort | xargs cat requirements.lock | sha256sum | cut -d' ' -f1
 
-book: $(STAMP) $(MATHJAX)
+# Widgets (the chapters' tqdm progress bars) without a CDN: RequireJS and the ipywidgets HTML manager (with
+# its icon fonts) that myst-nb would load from cdnjs/jsdelivr, fetched from npm as two tarballs (npm pack: no
+# dependency tree). site/static/widgets-path.js tells the manager to find its fonts there.
+WIDGETS := site/static/widgets/embed-amd.js
+WIDGETS_NPM := @jupyter-widgets/html-manager@1.0.6 requirejs@2.3.7
+
+widgets: $(WIDGETS)
+
+$(WIDGETS):
+	@command -v npm >/dev/null || { echo "error: $(NODE_HINT)"; exit 1; }
+	@set -e; rm -rf site/static/widgets; mkdir -p site/static/widgets; t=$$(mktemp -d); \
+	  (cd $$t && npm pack --silent $(WIDGETS_NPM) >/dev/null); \
+	  tar xzf $$t/jupyter-widgets-html-manager-*.tgz -C $$t package/dist package/LICENSE; \
+	  mv $$t/package/LICENSE site/static/widgets/LICENSE.html-manager; \
+	  cp $$t/package/dist/*.woff2 $$t/package/dist/*.woff $$t/package/dist/*.ttf $$t/package/dist/*.eot \
+	     $$t/package/dist/*.svg site/static/widgets/; \
+	  tar xzf $$t/requirejs-*.tgz -C $$t package/require.js package/package.json; \
+	  mv $$t/package/require.js site/static/widgets/ && mv $$t/package/package.json site/static/widgets/requirejs-package.json; \
+	  mv $$t/package/dist/embed-amd.js site/static/widgets/; \
+	  rm -rf $$t; echo "$(WIDGETS_NPM) -> site/static/widgets"
+
+book: $(STAMP) $(MATHJAX) $(WIDGETS)
 	@# no MPLBACKEND here: the kernels must use the inline backend or the book has no figures
 	@# execute_notebooks: cache -> a chapter runs again only when its code changed (make book-force runs all);
 	@# the cache is dropped when the library, its data or the environment changed (they are not in its hash)
@@ -130,7 +151,7 @@ benchmarks: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(VPY) $$b --out _build/benchmarks/$$(basename $$b .py) || exit 1; done
 
 clean:
-	rm -rf _build site/static/mathjax
+	rm -rf _build site/static/mathjax site/static/widgets
 
 distclean: clean
 	rm -rf $(VENV) site/node_modules

@@ -68,7 +68,7 @@ def problems(report: dict) -> list[str]:
         if "error" in p:
             out.append(f"{where}: the page did not load: {p['error']}")
             continue
-        if not p.get("mathjax"):
+        if not p.get("mathjax") and p.get("math_spans", 1):   # pages without math do not load MathJax
             out.append(f"{where}: MathJax did not start (is site/static/mathjax there? make mathjax)")
         if p["math_unrendered"] or p["raw_tex"]:
             out.append(f"{where}: {p['math_unrendered']} formulas not rendered, {p['raw_tex']} raw \\( \\[ $$ left "

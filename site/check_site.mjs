@@ -59,6 +59,7 @@ function inspect() {
   const npReprs = (outputs.match(/np\.(float|int|uint|bool)\w*\(/g) || []).length;
   return {
     np_reprs: npReprs,
+    math_spans: mathSpans.length,
     formulas: containers.length, math_unrendered: unrendered, raw_tex: rawTex, math_errors: errors,
     formulas_clipped: clipped, formulas_scrolling: wide, images: imgs.length, images_broken: broken,
     myst_visible: [...roles, ...fences].map((s) => s.trim()), colab: [...new Set(colab)],

@@ -63,6 +63,9 @@ def test_math_is_served_with_the_site_and_pinned():
     assert pkg["mathjax"].startswith("3.") and pkg["mathjax"][0].isdigit(), "pin an exact MathJax 3 version"
     lock = json.loads((ROOT / "site" / "package-lock.json").read_text())["packages"]["node_modules/mathjax"]
     assert lock["version"] == pkg["mathjax"] and lock["license"] == "Apache-2.0"
+    widgets = cfg["nb_ipywidgets_js"]
+    assert list(widgets) == ["widgets/require.js", "widgets-path.js", "widgets/embed-amd.js"], \
+        "the widgets' JS must be served locally, its asset path set between RequireJS and the manager"
     assert "es5/tex-chtml.js" in _recipe("$(MATHJAX)") and "$(MATHJAX)" in (ROOT / "Makefile").read_text().split(
         "\nbook:")[1].split("\n")[0]
 
@@ -84,3 +87,12 @@ def test_the_site_is_published_and_checked_in_ci():
     assert any(s.startswith("actions/upload-pages-artifact") for s in steps)
     assert wf["jobs"]["build"]["steps"][-1]["with"]["path"] == "_build/html"
     assert "make check-site" in (ROOT / ".ci" / "site").read_text()
+
+
+def test_cdn_links_of_matplotlib_animations_are_removed():
+    spec = importlib.util.spec_from_file_location("offline_assets", ROOT / "_ext" / "offline_assets.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    html = ('<p>a</p><link rel="stylesheet"\n href="https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/'
+            'font-awesome.min.css">\n<div class="anim">')
+    assert mod.strip_cdn_links(html) == '<p>a</p><div class="anim">'
