@@ -1,7 +1,9 @@
 # genrl: two commands do everything on a fresh machine with Python 3.12.
-#   make book   -> creates .venv, installs the pinned environment, builds the book (every chapter executed)
+#   make book   -> creates .venv, installs the pinned environment, builds the book (chapters whose code changed
+#                  are executed; the others come from the execution cache, _build/.jupyter_cache)
 #   make test   -> same environment; unit tests + twin sync + nbval over every notebook, natively and again
 #                  under an emulated other CPU (NUMERIC_ENV, see genrl_lib/numerics.py)
+# Site: make book-force (execute every chapter), make check-site (headless browser over _build/html)
 # Override the interpreter with: make test PYTHON=/path/to/python3.12
 SHELL := /bin/bash
 VENV ?= .venv
@@ -18,7 +20,8 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help env book test test-native test-emulated unit twins check-twins spread benchmarks clean distclean
+.PHONY: help env book book-force test test-native test-emulated unit twins check-twins spread benchmarks \
+        clean distclean site-tools mathjax widgets check-site repo check-repo format check-format install-test
 
 help:
 	@echo "make book   - build the whole book into _build/html (executes every chapter)"
@@ -27,6 +30,11 @@ help:
 	@echo "make spread CHAPTER=gail - a chapter under several numeric environments x seeds: each number's spread"
 	@echo "make twins  - regenerate notebooks/*.ipynb from book/*.md"
 	@echo "make unit   - only the fast library unit tests"
+	@echo "make book-force - build the book executing every chapter (ignores the execution cache)"
+	@echo "make check-site - open every page of _build/html in headless Chromium: math, images, MyST, Colab link"
+	@echo "make repo   - rewrite everything derived from repository: in _config.yml, then the twins"
+	@echo "make format - reformat the code cells of book/*.md to <= 88 columns (ruff format via jupytext)"
+	@echo "make install-test - build the wheel, install it in a clean venv as Colab does, run a chapter there"
 
 env: $(STAMP)
 
@@ -43,14 +51,78 @@ $(STAMP): requirements.lock pyproject.toml scripts/find_python.sh
 	"$(VPY)" -m pip check; \
 	touch "$(STAMP)"
 
-book: $(STAMP)
+# Site tools from npm (site/package.json, pinned by site/package-lock.json): MathJax 3, served with the
+# site so formulas render offline, and puppeteer-core + @sparticuz/chromium for make check-site.
+SITE_NODE := site/node_modules/.package-lock.json
+MATHJAX := site/static/mathjax/tex-chtml.js
+NODE_HINT := Node.js >= 20 with npm is needed (Debian/Ubuntu: apt-get install nodejs npm; or https://nodejs.org)
+
+site-tools: $(SITE_NODE)
+
+$(SITE_NODE): site/package.json site/package-lock.json
+	@command -v npm >/dev/null || { echo "error: $(NODE_HINT)"; exit 1; }
+	cd site && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Only what tex-chtml.js loads: the component, TeX extensions it autoloads, CHTML fonts, menu, a11y.
+mathjax: $(MATHJAX)
+
+$(MATHJAX): $(SITE_NODE)
+	@rm -rf site/static/mathjax && mkdir -p site/static/mathjax/output
+	@src=site/node_modules/mathjax; \
+	  cp $$src/es5/tex-chtml.js site/static/mathjax/ && \
+	  cp -r $$src/es5/input $$src/es5/ui $$src/es5/a11y site/static/mathjax/ && \
+	  cp -r $$src/es5/output/chtml site/static/mathjax/output/ && \
+	  cp $$src/LICENSE site/static/mathjax/LICENSE && \
+	  echo "MathJax $$(node -p "require('./$$src/package.json').version") (Apache-2.0) -> site/static/mathjax"
+
+LIB_HASH = find genrl_lib -type f \( -name '*.py' -o -path 'genrl_lib/data/*' \) | LC_ALL=C sort | xargs cat requirements.lock | sha256sum | cut -d' ' -f1
+
+# Widgets (the chapters' tqdm progress bars) without a CDN: RequireJS and the ipywidgets HTML manager (with
+# its icon fonts) that myst-nb would load from cdnjs/jsdelivr, fetched from npm as two tarballs (npm pack: no
+# dependency tree). site/static/widgets-path.js tells the manager to find its fonts there.
+WIDGETS := site/static/widgets/embed-amd.js
+WIDGETS_NPM := @jupyter-widgets/html-manager@1.0.6 requirejs@2.3.7
+
+widgets: $(WIDGETS)
+
+$(WIDGETS):
+	@command -v npm >/dev/null || { echo "error: $(NODE_HINT)"; exit 1; }
+	@set -e; rm -rf site/static/widgets; mkdir -p site/static/widgets; t=$$(mktemp -d); \
+	  (cd $$t && npm pack --silent $(WIDGETS_NPM) >/dev/null); \
+	  tar xzf $$t/jupyter-widgets-html-manager-*.tgz -C $$t package/dist package/LICENSE; \
+	  mv $$t/package/LICENSE site/static/widgets/LICENSE.html-manager; \
+	  cp $$t/package/dist/*.woff2 $$t/package/dist/*.woff $$t/package/dist/*.ttf $$t/package/dist/*.eot \
+	     $$t/package/dist/*.svg site/static/widgets/; \
+	  tar xzf $$t/requirejs-*.tgz -C $$t package/require.js package/package.json; \
+	  mv $$t/package/require.js site/static/widgets/ && mv $$t/package/package.json site/static/widgets/requirejs-package.json; \
+	  mv $$t/package/dist/embed-amd.js site/static/widgets/; \
+	  rm -rf $$t; echo "$(WIDGETS_NPM) -> site/static/widgets"
+
+book: $(STAMP) $(MATHJAX) $(WIDGETS)
 	@# no MPLBACKEND here: the kernels must use the inline backend or the book has no figures
+	@# execute_notebooks: cache -> a chapter runs again only when its code changed (make book-force runs all);
+	@# the cache is dropped when the library, its data or the environment changed (they are not in its hash)
+	@h=$$($(LIB_HASH))-$(BOOK_NUMERIC_ENV); c=_build/.jupyter_cache; \
+	  if [ -d $$c ] && [ "$$(cat $$c/genrl-lib.sha256 2>/dev/null)" != "$$h" ]; then \
+	    echo "genrl_lib, its data, requirements.lock or the numeric environment changed: every chapter is executed again"; rm -rf $$c; fi; \
+	  mkdir -p $$c && echo "$$h" > $$c/genrl-lib.sha256
 	@vars=$$($(VPY) -m genrl_lib.numerics $(BOOK_NUMERIC_ENV)) || exit 2; \
 	echo "== building the book in the numeric environment $(BOOK_NUMERIC_ENV)"; \
 	env -u MPLBACKEND $$vars $(VENV)/bin/jupyter-book build . -W --keep-going --all
 	@n=$$(ls _build/html/_images/*.png 2>/dev/null | wc -l); echo "$$n figures in the book"; \
 	  if [ "$$n" -lt 20 ]; then echo "error: the book has almost no figures (was MPLBACKEND=Agg set for the kernels?)"; exit 1; fi
 	@echo "Book built: _build/html/index.html"
+
+# Every chapter executed again, whatever the cache holds (the cache is refilled).
+book-force: $(STAMP)
+	rm -rf _build/.jupyter_cache
+	$(MAKE) book
+
+check-site: $(STAMP)
+	@command -v node >/dev/null || { echo "error: make check-site opens the book in headless Chromium through Node. $(NODE_HINT)"; exit 1; }
+	@$(MAKE) --no-print-directory $(SITE_NODE)
+	$(VPY) scripts/check_site.py _build/html
 
 test: test-native test-emulated
 
@@ -71,7 +143,11 @@ spread: $(STAMP)
 	$(VPY) scripts/numeric_spread.py $(CHAPTER) --envs $(SPREAD_ENVS) --seeds $(SPREAD_SEEDS) --out _build/spread
 
 unit: $(STAMP)
-	$(VPY) -m pytest tests -n $(JOBS) --dist loadfile -q
+	$(VPY) -m pytest tests -n $(JOBS) --dist loadfile -q -m "not install"
+
+# The Colab install path: wheel -> clean venv over a Python that has torch -> run rl_basics there.
+install-test: $(STAMP)
+	$(VPY) -m pytest tests/test_install.py -q -m install
 
 twins: $(STAMP)
 	$(VPY) scripts/twins.py
@@ -79,11 +155,27 @@ twins: $(STAMP)
 check-twins: $(STAMP)
 	$(VPY) scripts/twins.py --check
 
+# The repository lives in _config.yml (repository: url, branch); this rewrites everything derived from it.
+repo: $(STAMP)
+	$(VPY) scripts/repo_config.py
+	$(VPY) scripts/twins.py
+
+check-repo: $(STAMP)
+	$(VPY) scripts/repo_config.py --check
+
+# Chapter code cells formatted to <= 88 columns (ruff format through jupytext; prose untouched), then the twins.
+format: $(STAMP)
+	$(VPY) scripts/format_chapters.py
+	$(VPY) scripts/twins.py
+
+check-format: $(STAMP)
+	$(VPY) scripts/format_chapters.py --check
+
 benchmarks: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(VPY) $$b --out _build/benchmarks/$$(basename $$b .py) || exit 1; done
 
 clean:
-	rm -rf _build
+	rm -rf _build site/static/mathjax site/static/widgets
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) site/node_modules

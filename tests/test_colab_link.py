@@ -17,3 +17,15 @@ def test_rewrites_only_colab_links_with_a_twin():
     urls = [b["url"] for b in buttons[0]["buttons"]]
     assert urls[0] == base + "notebooks/rl_basics.ipynb"
     assert urls[1].endswith("book/no_such_chapter.md") and "mybinder" in urls[2]
+
+
+def test_a_repository_that_is_not_a_url_stops_the_build():
+    import pytest
+    from sphinx.errors import ConfigError
+
+    app = type("App", (), {"srcdir": str(ROOT)})()
+    ok = type("Config", (), {"html_theme_options": {"repository_url": "https://github.com/a/b", "repository_branch": "main"}})()
+    colab_link.validate_repository(app, ok)
+    bad = type("Config", (), {"html_theme_options": {"repository_url": "genrl-book/genrl"}})()
+    with pytest.raises(ConfigError, match="_config.yml.*not a GitHub repository URL.*Fix"):
+        colab_link.validate_repository(app, bad)

@@ -1,0 +1,116 @@
+#!/usr/bin/env python
+"""Format the code cells of the book's chapters to at most 88 columns (make format / make check-format).
+
+    python scripts/format_chapters.py                 # rewrite book/*.md in place (code cells only)
+    python scripts/format_chapters.py --check         # exit 1 naming every chapter and cell that would change
+    python scripts/format_chapters.py book/dqn.md     # only these chapters
+
+Each chapter is read with jupytext and written to a temporary .ipynb, which ``ruff format`` formats in notebook
+mode (it keeps IPython magics and a trailing ``;`` that hides a cell's output) with ``--line-length 88`` and
+``--isolated`` (no project configuration changes the result). The new sources replace the old ones inside the
+chapter's ```` ```{code-cell} ```` blocks; prose, cell options and the jupytext header are not touched. Run
+``make twins`` afterwards (``make format`` does). Lines ruff cannot shorten (long strings, URLs, comments) are
+reported by ``tests/test_format.py``; shorten those by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import jupytext
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import colab  # noqa: E402
+import twins  # noqa: E402
+
+LINE_LENGTH = 88
+RUFF = [sys.executable, "-m", "ruff", "format", "--isolated", "--no-cache", f"--line-length={LINE_LENGTH}", "--quiet"]
+
+
+def formatted_sources(md: Path) -> list[tuple[str, str]]:
+    """``(old, new)`` source of every code cell of ``md``, in order, as ruff formats them."""
+    nb = jupytext.read(md)
+    old = [c.source for c in nb.cells if c.cell_type == "code"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{md.stem}.ipynb"
+        jupytext.write(nb, path, fmt="ipynb")
+        proc = subprocess.run([*RUFF, str(path)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{md}: ruff format failed (is ruff installed? make env):\n{proc.stderr}")
+        new = [c.source for c in jupytext.read(path).cells if c.cell_type == "code"]
+    assert len(old) == len(new), md
+    # the Colab setup cell stays exactly as CONTRIBUTING.md gives it (make repo rewrites its URL)
+    setup = [colab.is_setup_cell(c) for c in nb.cells if c.cell_type == "code"]
+    return [(o, o if s else n) for o, n, s in zip(old, new, setup)]
+
+
+def apply(text: str, pairs: list[tuple[str, str]]) -> str:
+    """Replace each old code-cell source by its new one, in order, inside the ```{code-cell} blocks of ``text``."""
+    pos = 0
+    for old, new in pairs:
+        start = text.index("```{code-cell}", pos)
+        body = text.index("\n", start) + 1
+        at = text.index(old, body) if old else body
+        text = text[:at] + new + text[at + len(old):]
+        pos = text.index("\n```", at + len(new) - 1) + 4
+    return text
+
+
+def format_chapter(md: Path, write: bool) -> list[int]:
+    """Indices of the code cells that change; rewrites ``md`` when ``write``."""
+    pairs = formatted_sources(md)
+    changed = [i for i, (o, n) in enumerate(pairs) if o != n]
+    if changed and write:
+        text = md.read_text(encoding="utf-8")
+        new = apply(text, pairs)
+        check = [c.source for c in jupytext.reads(new, fmt="md:myst").cells if c.cell_type == "code"]
+        if check != [n for _, n in pairs]:
+            raise RuntimeError(f"{md}: the formatted chapter does not read back as formatted; not written")
+        md.write_text(new, encoding="utf-8")
+    return changed
+
+
+def long_lines(md: Path, limit: int = LINE_LENGTH) -> list[str]:
+    """``"cell N, line M (L columns): ..."`` for every visible code line longer than ``limit``."""
+    out = []
+    cells = [c for c in jupytext.read(md).cells if c.cell_type == "code"]
+    for i, c in enumerate(cells):
+        tags = c.metadata.get("tags", [])
+        if "remove-cell" in tags or "remove-input" in tags:
+            continue
+        for j, line in enumerate(c.source.split("\n"), 1):
+            if len(line) > limit:
+                out.append(f"code cell {i}, line {j} ({len(line)} columns): {line.strip()[:60]}")
+    return out
+
+
+def _show(path: Path) -> str:
+    return str(path.relative_to(twins.ROOT)) if path.is_relative_to(twins.ROOT) else str(path)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("chapters", nargs="*", type=Path)
+    ap.add_argument("--check", action="store_true", help="only report; exit 1 if a chapter would change")
+    args = ap.parse_args(argv)
+    mds = [p.resolve() for p in args.chapters] or twins.chapters()
+    dirty = 0
+    for md in mds:
+        changed = format_chapter(md, write=not args.check)
+        if changed:
+            dirty += 1
+            verb = "would reformat" if args.check else "reformatted"
+            print(f"{verb} {_show(md)}: code cells {', '.join(map(str, changed))}")
+        for line in long_lines(md):
+            print(f"  {md.name}: still too long, shorten by hand: {line}")
+    if args.check and dirty:
+        print("Fix: make format   (then review the diff of book/*.md)")
+    return 1 if (args.check and dirty) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
