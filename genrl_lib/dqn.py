@@ -33,9 +33,9 @@ import torch
 from torch import nn
 from torch.optim.adam import adam
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.evaluation import check_bool, check_number, check_positive_int
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import check_space, mlp, obs_dim, obs_to_tensor
+from genrl_lib.nets import check_obs, check_sizes, check_space, mlp, obs_dim, obs_to_tensor
 from genrl_lib.seeding import check_seed, set_seed, single_thread
 
 __all__ = ["Config", "DQN", "ReplayBuffer", "linear_schedule"]
@@ -115,29 +115,24 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        self.hidden = tuple(int(h) for h in self.hidden)
+        self.hidden = check_sizes(self.hidden, "hidden")
         for name in ("buffer_size", "batch_size", "n_steps", "train_freq", "gradient_steps", "target_update_interval"):
             setattr(self, name, check_positive_int(getattr(self, name), name))
         if isinstance(self.learning_starts, bool) or not isinstance(self.learning_starts, (int, np.integer)) \
                 or self.learning_starts < 0:
             raise ValueError(f"learning_starts must be a non-negative int, got {self.learning_starts!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if not 0 < self.lr_end_fraction <= 1:
-            raise ValueError(f"lr_end_fraction must be in (0, 1], got {self.lr_end_fraction}")
-        if not 0 <= self.gamma <= 1:
-            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
-        if not 0 < self.tau <= 1:
-            raise ValueError(f"tau must be in (0, 1] (1 = hard target update), got {self.tau}")
-        if not 0 < self.exploration_fraction <= 1:
-            raise ValueError(f"exploration_fraction must be in (0, 1], got {self.exploration_fraction}")
+        self.learning_rate = check_number(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        self.lr_end_fraction = check_number(self.lr_end_fraction, "lr_end_fraction", low=0.0, high=1.0, low_open=True)
+        self.gamma = check_number(self.gamma, "gamma", low=0.0, high=1.0)
+        self.tau = check_number(self.tau, "tau (1 = hard target update)", low=0.0, high=1.0, low_open=True)
+        self.exploration_fraction = check_number(self.exploration_fraction, "exploration_fraction", low=0.0, high=1.0,
+                                                 low_open=True)
         for name in ("exploration_initial_eps", "exploration_final_eps"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+            setattr(self, name, check_number(getattr(self, name), name, low=0.0, high=1.0))
+        self.double_dqn = check_bool(self.double_dqn, "double_dqn")
         if self.loss not in ("huber", "mse"):
             raise ValueError(f"loss must be 'huber' or 'mse', got {self.loss!r}")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"max_grad_norm must be > 0 or None, got {self.max_grad_norm}")
+        self.max_grad_norm = check_number(self.max_grad_norm, "max_grad_norm", low=0.0, low_open=True, allow_none=True)
         self.seed = check_seed(self.seed)
 
 
@@ -273,14 +268,14 @@ class DQN:
         Returns:
             ``(action, None)``: an ``int`` for one observation, an ``(B,)`` int64 array for a batch.
         """
-        x = obs_to_tensor(obs, self.observation_space)
+        batch, single = check_obs(obs, self.observation_space)
+        x = obs_to_tensor(batch, self.observation_space)
         with torch.no_grad():
             actions = self.q_net(x).argmax(dim=1).numpy()
         if not deterministic:
             rng = np.random.default_rng()
             explore = rng.random(len(actions)) < self.config.exploration_final_eps
             actions = np.where(explore, rng.integers(0, self.n_actions, len(actions)), actions)
-        single = x.shape[0] == 1 and np.asarray(obs).shape == tuple(self.observation_space.shape or ())
         return (int(actions[0]), None) if single else (actions.astype(np.int64), None)
 
     # ---------------------------------------------------------------- learning

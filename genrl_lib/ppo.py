@@ -39,10 +39,10 @@ import torch
 from gymnasium.vector import AutoresetMode
 from torch import nn
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.evaluation import check_bool, check_number, check_positive_int
 from genrl_lib.gae import gae
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_space, mlp, obs_dim
+from genrl_lib.nets import action_dim, check_obs, check_sizes, check_space, mlp, obs_dim
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
@@ -102,32 +102,31 @@ class Config:
     torch_threads: int | None = 1
     backend: str = "numpy"
 
-    def validate(self) -> "Config":
-        """Check every field; raise ``ValueError`` naming the bad one. Returns ``self``."""
+    def validate(self, rollout: bool = True) -> "Config":
+        """Check every field; raise naming the bad one. ``rollout=False`` skips the check that ``batch_size``
+        divides ``n_envs * n_steps`` (before a VectorEnv has set ``n_envs``). Returns ``self``."""
         for name in ("n_envs", "n_steps", "batch_size", "n_epochs"):
             check_positive_int(getattr(self, name), name)
-        if (self.n_envs * self.n_steps) % self.batch_size:
+        if rollout and (self.n_envs * self.n_steps) % self.batch_size:
             raise ValueError(f"batch_size={self.batch_size} must divide the rollout size n_envs*n_steps="
                              f"{self.n_envs * self.n_steps}; pick a divisor, e.g. {self.n_envs * self.n_steps}")
         for name in ("gamma", "gae_lambda"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+            setattr(self, name, check_number(getattr(self, name), name, low=0.0, high=1.0))
         for name in ("learning_rate", "clip_range"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+            setattr(self, name, check_number(getattr(self, name), name, low=0.0, low_open=True))
         for name in ("ent_coef", "vf_coef", "max_grad_norm"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+            setattr(self, name, check_number(getattr(self, name), name, low=0.0))
+        self.log_std_init = check_number(self.log_std_init, "log_std_init (log of the initial action std)")
         for name in ("lr_schedule", "clip_schedule", "ent_schedule"):
             if getattr(self, name) not in ("constant", "linear"):
                 raise ValueError(f"{name} must be 'constant' or 'linear', got {getattr(self, name)!r}")
         if self.backend not in ("numpy", "torch"):
             raise ValueError(f"backend must be 'numpy' or 'torch', got {self.backend!r}")
-        if self.target_kl is not None and not self.target_kl > 0:
-            raise ValueError(f"target_kl must be positive or None, got {self.target_kl}")
+        self.normalize_advantage = check_bool(self.normalize_advantage, "normalize_advantage")
+        self.target_kl = check_number(self.target_kl, "target_kl", low=0.0, low_open=True, allow_none=True)
         if self.torch_threads is not None:
             check_positive_int(self.torch_threads, "torch_threads")
-        self.net_arch = tuple(int(h) for h in self.net_arch)
+        self.net_arch = check_sizes(self.net_arch, "net_arch")
         check_seed(self.seed)
         return self
 
@@ -199,7 +198,7 @@ class PPO:
 
     def __init__(self, env, config: Config | None = None, *, reward_fn: Callable | None = None,
                  callback: Callable | None = None, **hyperparameters):
-        config = dataclasses.replace(config or Config(), **self._check_keys(hyperparameters))
+        config = dataclasses.replace(config or Config(), **self._check_keys(hyperparameters)).validate(rollout=False)
         self.config = config
         self.env, self._own_env = None, False
         if env is not None:
@@ -346,9 +345,8 @@ class PPO:
         Returns ``(action, None)``: an int (Discrete) / ``act_shape`` array for one observation, or ``(B,)`` /
         ``(B, *act_shape)`` for a batch. ``deterministic=True`` takes the mode (argmax / the Gaussian mean).
         """
-        x = np.asarray(obs, dtype=np.float32)
-        single = x.shape == tuple(self._obs_shape)
-        x = x.reshape(-1, self._obs_dim)
+        x, single = check_obs(obs, self.observation_space)
+        x = x.astype(np.float32).reshape(-1, self._obs_dim)
         with torch.no_grad():
             out = self.actor(torch.from_numpy(x)).numpy()
         if deterministic:
