@@ -428,18 +428,29 @@ class DQN:
 
     # ---------------------------------------------------------------- persistence
     def save(self, path) -> "Path":  # noqa: F821
-        """Save weights + config + spaces (``torch.save`` of tensors and JSON, atomic). Load with :meth:`load`."""
+        """Save weights + config + spaces (``torch.save`` of tensors and JSON, atomic, checksummed); load with
+        :meth:`load`. A trained agent also saves what resuming needs: the replay buffer, Adam's moments, the
+        step count, the current learning rate and its random generator's state, so that ``save`` -> ``load(path,
+        env)`` -> ``learn`` gives the same weights as continuing with ``learn`` (with the env in the same state)."""
         meta = {"config": asdict(self.config), "n_actions": self.n_actions,
                 "observation_space": space_to_json(self.observation_space),
                 "num_timesteps": self.num_timesteps, "train_seconds": self.train_seconds,
                 "episode_returns": list(map(float, self.episode_returns)),
                 "episode_end_steps": list(map(int, self.episode_end_steps))}
-        return save_torch(path, KIND, {"q_net": self.q_net.state_dict(), "target_net": self.target_net.state_dict()},
-                          meta=meta)
+        state = {"q_net": self.q_net.state_dict(), "target_net": self.target_net.state_dict()}
+        if self.num_timesteps > 0:
+            b = self.buffer
+            state["buffer"] = {k: torch.from_numpy(getattr(b, k)[:b.size].copy())
+                               for k in ("obs", "action", "reward", "next_obs", "discount")}
+            exp_avg, exp_avg_sq, steps = self._adam_state
+            state["adam"] = {"exp_avg": list(exp_avg), "exp_avg_sq": list(exp_avg_sq), "steps": list(steps)}
+            meta["resume"] = {"buffer_pos": b.pos, "lr": self.lr, "rng": self._rng.bit_generator.state}
+        return save_torch(path, KIND, state, meta=meta)
 
     @classmethod
     def load(cls, path, env: gym.Env | None = None) -> "DQN":
-        """Load what :meth:`save` wrote (``weights_only=True``). Pass ``env`` to continue training.
+        """Load what :meth:`save` wrote (``weights_only=True``). Pass ``env`` to continue training (a trained
+        agent continues where it stopped: same buffer, Adam moments and random generator).
 
         Raises:
             FileNotFoundError: no such file. ValueError: not a genrl DQN file, or ``env`` has other spaces.
@@ -457,12 +468,24 @@ class DQN:
         agent.q_net.load_state_dict(state["q_net"])
         agent.target_net.load_state_dict(state["target_net"])
         agent.env = env
-        agent.num_timesteps = 0  # a loaded agent restarts its schedules if trained again
+        agent.num_timesteps = int(meta.get("num_timesteps", 0)) if "resume" in meta else 0
+        if "resume" in meta:    # a trained agent: learn() continues with its buffer, Adam moments and generator
+            r = meta["resume"]
+            agent._rng = np.random.default_rng()
+            agent._rng.bit_generator.state = r["rng"]
+            agent.buffer = ReplayBuffer(agent.config.buffer_size, obs_dim(obs_space), agent._rng)
+            saved = state["buffer"]
+            n = len(saved["action"])
+            for k, v in saved.items():
+                getattr(agent.buffer, k)[:n] = v.numpy()
+            agent.buffer.size, agent.buffer.pos = n, int(r["buffer_pos"])
+            a = state["adam"]
+            agent._adam_state = (list(a["exp_avg"]), list(a["exp_avg_sq"]), list(a["steps"]))
+            agent.lr = float(r["lr"])
         agent.train_seconds = float(meta.get("train_seconds", 0.0))
         agent.episode_returns = list(meta.get("episode_returns", []))
         agent.episode_end_steps = list(meta.get("episode_end_steps", []))
         return agent
-
 
 
 def returns_at_steps(episode_returns, episode_end_steps, grid, window: int = 10) -> np.ndarray:

@@ -28,8 +28,11 @@ _TMP: list[Path] = []
 
 def _tmp() -> Path:
     if not _TMP:
+        import atexit
+        import shutil
         import tempfile
         _TMP.append(Path(tempfile.mkdtemp(prefix="genrl_probe_")))
+        atexit.register(shutil.rmtree, _TMP[0], True)
     return _TMP[0]
 
 
