@@ -623,17 +623,36 @@ class PPO:
 
     # ---------------------------------------------------------------- persistence
     def save(self, path) -> None:
-        """Save networks, hyperparameters and spaces atomically and pickle-free (``genrl_lib.io``)."""
+        """Save networks, hyperparameters and spaces atomically, checksummed and pickle-free (``genrl_lib.io``).
+
+        A trained agent also saves what resuming needs: Adam's state (both backends), the step count, the random
+        generator and the episodes in progress (current observations, returns and lengths so far); see :meth:`load`.
+        """
         state = {"actor": self.actor.state_dict(), "critic": self.critic.state_dict()}
         if self.log_std is not None:
             state["log_std"] = self.log_std.detach().clone()
         meta = {"config": asdict(self.config), "observation_space": space_to_json(self.observation_space),
                 "action_space": space_to_json(self.action_space), "num_timesteps": self.num_timesteps}
+        if self.num_timesteps > 0:
+            state["adam"] = {"m": torch.from_numpy(self._adam_m.copy()), "v": torch.from_numpy(self._adam_v.copy()),
+                             "torch": self.optimizer.state_dict()}
+            meta["resume"] = {"adam_t": self._adam_t, "rng": self._rng.bit_generator.state}
+            if self._obs is not None:
+                state["episodes"] = {"obs": torch.from_numpy(self._obs.copy()), "ret": torch.from_numpy(self._ep_ret.copy()),
+                                     "len": torch.from_numpy(self._ep_len.copy()),
+                                     "prev_done": torch.from_numpy(self._prev_done.copy())}
         save_torch(path, _KIND, state, meta)
 
     @classmethod
-    def load(cls, path, env=None, **kwargs) -> "PPO":
-        """Load a saved agent (``torch.load(weights_only=True)``); pass ``env`` to keep training it."""
+    def load(cls, path, env=None, *, continue_episodes: bool = False, **kwargs) -> "PPO":
+        """Load a saved agent (``torch.load(weights_only=True)``); pass ``env`` to keep training it.
+
+        A trained agent continues with its Adam state, step count and random generator. ``continue_episodes=True``
+        also continues the episodes that were in progress at save time: pass the env in the state it had then (the
+        same object, or a ``copy.deepcopy`` taken at save time); ``save`` -> ``load`` -> ``learn`` then gives the same
+        weights as an uninterrupted run. By default the env is reset (seeded with ``config.seed``) at the next learn.
+        """
+        continue_episodes = check_bool(continue_episodes, "continue_episodes")
         state, meta = load_torch(path, _KIND)
         cfg = meta["config"]
         cfg["net_arch"] = tuple(cfg["net_arch"])
@@ -644,6 +663,18 @@ class PPO:
         if agent.log_std is not None:
             agent.log_std.data.copy_(state["log_std"])
         agent.num_timesteps = int(meta.get("num_timesteps", 0))
+        if "resume" in meta:
+            agent._adam_m[:], agent._adam_v[:] = state["adam"]["m"].numpy(), state["adam"]["v"].numpy()
+            agent.optimizer.load_state_dict(state["adam"]["torch"])
+            agent._adam_t = int(meta["resume"]["adam_t"])
+            agent._rng.bit_generator.state = meta["resume"]["rng"]
+        if continue_episodes:
+            if env is None or "episodes" not in state:
+                raise ValueError(f"continue_episodes=True needs an env and a file saved during training; {path} "
+                                 f"{'has no episodes in progress' if 'episodes' not in state else 'was loaded without env'}")
+            e = state["episodes"]
+            agent._obs, agent._ep_ret, agent._ep_len = e["obs"].numpy(), e["ret"].numpy(), e["len"].numpy()
+            agent._prev_done = e["prev_done"].numpy()
         if env is not None:
             agent.env, agent._own_env, n = cls._as_vec_env(env, agent.config, False)
             agent.config.n_envs = n
@@ -651,6 +682,9 @@ class PPO:
             if (agent.env.single_observation_space.shape != agent.observation_space.shape
                     or agent.env.single_action_space != agent.action_space):
                 raise ValueError("env's spaces differ from the saved agent's: load with an env of the same task")
+            if continue_episodes and len(agent._obs) != n:
+                raise ValueError(f"continue_episodes=True: {path} has {len(agent._obs)} episodes in progress, the env "
+                                 f"has {n} copies")
         return agent
 
     def close(self) -> None:
