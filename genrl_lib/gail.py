@@ -48,7 +48,7 @@ from torch import nn
 from genrl_lib.demonstrations import Demonstrations
 from genrl_lib.evaluation import check_bool, check_number
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_factors, check_sizes, check_space, factored_one_hot, mlp, obs_to_tensor
+from genrl_lib.nets import action_dim, check_factors, check_obs, check_sizes, check_space, factored_one_hot, mlp, obs_to_tensor
 from genrl_lib.ppo import PPO, make_vec_env
 from genrl_lib.ppo import Config as PPOConfig
 from genrl_lib.seeding import check_seed
@@ -462,8 +462,8 @@ class GAIL:
 
     def predict(self, obs, state=None, episode_start=None, deterministic: bool = True):
         """Actions for one raw observation or a batch ``(B, *obs_shape)`` (Discrete: ``(B,)`` ints) -> ``(action, None)``."""
-        single = np.ndim(obs) == (0 if self.encoder.discrete else len(self.observation_space.shape))
-        x = self.encoder(obs)
+        batch, single = check_obs(obs, self.encoder.space)
+        x = self.encoder(batch)
         a, _ = self.ppo.predict(x, deterministic=deterministic)
         return (a[0].item() if self.discrete_actions else a[0]) if single else a, None
 

@@ -61,6 +61,12 @@ def _actor_critic():
 
 
 @functools.cache
+def _gail():
+    from genrl_lib.gail import GAIL
+    return GAIL("CartPole-v1", _demos(), n_envs=1, n_steps=32, batch_size=32)
+
+
+@functools.cache
 def _saved(which: str) -> Path:
     """A small saved file of each kind, written once per session."""
     p = _tmp() / {"dqn": "dqn.pt", "ppo": "ppo.pt", "reinforce": "reinforce.pt", "ac": "ac.pt"}[which]
@@ -153,6 +159,8 @@ CASES = [
     ("dqn-taxi-predict-outside", lambda: _lazy("dqn", "DQN")("Taxi-v4", hidden=(8,)).predict(500), V, r"obs"),
     ("reinforce-predict-shape8", lambda: _reinforce().predict(np.zeros(8)), V, r"obs.*shape"),
     ("reinforce-predict-nan", lambda: _reinforce().predict(np.full(4, np.nan)), V, r"obs.*(NaN|finite)"),
+    ("gail-predict-shape8", lambda: _gail().predict(np.zeros(8)), V, r"obs.*shape"),
+    ("gail-predict-nan", lambda: _gail().predict(np.full(4, np.nan)), V, r"obs.*(NaN|finite)"),
     ("ac-predict-shape3", lambda: _actor_critic().predict(np.zeros(3)), V, r"obs.*shape"),
     # --- 3. loads that detect corruption and foreign files
     ("dqn-load-text", lambda: _lazy("dqn", "DQN").load(_text_file()), V, r"notes\.pt"),
