@@ -199,6 +199,9 @@ class PPO:
     def __init__(self, env, config: Config | None = None, *, reward_fn: Callable | None = None,
                  callback: Callable | None = None, **hyperparameters):
         config = dataclasses.replace(config or Config(), **self._check_keys(hyperparameters)).validate(rollout=False)
+        for name, fn in (("reward_fn", reward_fn), ("callback", callback)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"{name} must be a function or None, got {type(fn).__name__} {fn!r}")
         self.config = config
         self.env, self._own_env = None, False
         if env is not None:

@@ -206,6 +206,9 @@ CASES = [
     ("dqn-lr-inf", _call("dqn", "DQN", "CartPole-v1", learning_rate=float("inf")), V, r"learning_rate"),
     ("dqn-gamma-nan", _call("dqn", "DQN", "CartPole-v1", gamma=float("nan")), V, r"gamma"),
     ("dqn-double-str", _call("dqn", "DQN", "CartPole-v1", double_dqn="no"), (T, V), r"double_dqn"),
+    ("ppo-reward_fn-str", _call("ppo", "PPO", "CartPole-v1", reward_fn="gail"), T, r"reward_fn"),
+    ("bc-lr-inf", lambda: _lazy("bc", "BCConfig")(learning_rate=float("inf")).validate(), V, r"learning_rate"),
+    ("vae-hidden-str", _call("generative", "VAEConfig", hidden="32"), (T, V), r"hidden"),
     ("dqn-learn-0", lambda: _dqn().learn(0), V, r"total_timesteps"),
     ("ppo-learn-float", lambda: _ppo().learn(64.5), (T, V), r"total_timesteps"),
     # --- 8. demonstrations: actions in the action space, finite observations
