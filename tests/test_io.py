@@ -118,3 +118,25 @@ def test_saves_follow_the_umask_name_the_target_and_clean_up_killed_saves(tmp_pa
     (tmp_path / "file").write_text("x")
     with pytest.raises(OSError, match=r"cannot save .*file/sub/r\.json"):
         io.save_json(tmp_path / "file" / "sub" / "r.json", {"v": 3})
+
+
+def test_a_killed_save_leaves_its_temp_file_only_until_the_next_save(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    code = ("import sys, time; from genrl_lib.io import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as tmp:\n"
+            "    tmp.write_bytes(b'x' * 1000); print('writing', flush=True); time.sleep(60)\n")
+    target = tmp_path / "model.json"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert proc.stdout.readline().strip() == "writing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.1)
+    leftovers = list(tmp_path.glob(".model.json.*.tmp"))
+    assert len(leftovers) == 1 and not target.exists()      # killed: nothing could remove it
+    io.save_json(target, {"v": 1})
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
