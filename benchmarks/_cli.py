@@ -11,7 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
-__all__ = ["positive_int", "non_negative_int", "int_list", "choice_list", "check_out"]
+__all__ = ["positive_int", "non_negative_int", "int_list", "choice_list", "check_out", "parse"]
 
 
 def _int(text: str) -> int:
@@ -73,3 +73,10 @@ def check_out(parser: argparse.ArgumentParser, out: Path, option: str = "--out")
     if not os.access(parent, os.W_OK | os.X_OK):
         parser.error(f"{option} {out}: no permission to write in {parent}")
     return out
+
+
+def parse(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, then :func:`check_out` on ``args.out``: every benchmark's command line."""
+    args = parser.parse_args(argv)
+    check_out(parser, args.out)
+    return args

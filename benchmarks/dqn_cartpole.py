@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from _cli import check_out, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,9 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--steps", type=positive_int, default=50_000)
     p.add_argument("--out", type=Path, default=Path("_build/benchmarks/dqn_cartpole"))
     p.add_argument("--no-peer", action="store_true", help="skip stable-baselines3")
-    args = p.parse_args(argv)
-    check_out(p, args.out)
-    return args
+    return parse(p, argv)
 
 
 if __name__ == "__main__":

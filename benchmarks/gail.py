@@ -42,7 +42,7 @@ from pathlib import Path
 
 ENV_IDS = ["CartPole-v1", "Taxi-v4"]   # = sorted(genrl_lib.gail.PRESETS), checked in main
 
-from _cli import check_out, int_list, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import int_list, parse, positive_int   # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -64,12 +64,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--control-steps", type=positive_int, default=100_000)
     p.add_argument("--control-seeds", type=positive_int, default=3)
     p.add_argument("--make-expert", action="store_true", help="retrain and overwrite the cached CartPole expert")
-    a = p.parse_args(argv)
+    a = parse(p, argv)
     if a.ppo_epochs_ablation is not None and not a.full:
         p.error("--ppo-epochs-ablation K needs a --full setting to repeat")
     if not (a.trajectories or a.full or a.factored):
         p.error("no setting to run: give --trajectories, --full or --factored")
-    check_out(p, a.out)
     return a
 
 

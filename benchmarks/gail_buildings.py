@@ -40,7 +40,7 @@ from pathlib import Path
 
 BUILDING_NAMES = ("5zone", "datacenter", "warehouse")   # the buildings of BUILDINGS below
 
-from _cli import check_out, choice_list, non_negative_int, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import choice_list, non_negative_int, parse, positive_int   # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -56,10 +56,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ppo-expert", action="store_true",
                    help="imitate a PPO controller (seed 0, --ppo-steps steps) instead of the selected rule/constant")
     p.add_argument("--out", type=Path, required=True)
-    args = p.parse_args(argv)
+    args = parse(p, argv)
     if args.ppo_expert and not args.ppo_steps:
         p.error("--ppo-expert needs --ppo-steps > 0 (the steps to train the PPO controller it imitates)")
-    check_out(p, args.out)
     return args
 
 

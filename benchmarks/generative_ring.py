@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from _cli import check_out, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -28,9 +28,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=positive_int, default=10)
     p.add_argument("--out", type=Path, default=Path("_build/benchmarks/generative_ring"))
-    args = p.parse_args(argv)
-    check_out(p, args.out)
-    return args
+    return parse(p, argv)
 
 
 if __name__ == "__main__":

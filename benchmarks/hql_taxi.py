@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from _cli import check_out, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,9 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='HQLConfig overrides as JSON, e.g. \'{"lr_g": 2e-4}\'')
     p.add_argument("--ablations", action="store_true", help="also run the ablations on every seed")
     p.add_argument("--save-models", action="store_true")
-    args = p.parse_args(argv)
-    check_out(p, args.out)
-    return args
+    return parse(p, argv)
 
 
 def _json_object(text: str) -> dict:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 ENV_IDS = ["Acrobot-v1", "CartPole-v1"]   # = sorted(HYPERPARAMETERS) below
 
-from _cli import check_out, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,9 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--eval-episodes", type=positive_int, default=20)
     p.add_argument("--no-sb3", action="store_true", help="skip the stable-baselines3 peer")
     p.add_argument("--out", type=Path, required=True)
-    a = p.parse_args(argv)
-    check_out(p, a.out)
-    return a
+    return parse(p, argv)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from _cli import check_out, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,13 +34,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--eps-end", type=float, default=0.05)
     p.add_argument("--exploration-fraction", type=float, default=0.5)
     p.add_argument("--no-peer", action="store_true", help="skip the env.step (fast=False) runs")
-    args = p.parse_args(argv)
+    args = parse(p, argv)
     for name, lo, lo_open in (("alpha", 0.0, True), ("gamma", 0.0, False), ("eps_start", 0.0, False),
                               ("eps_end", 0.0, False), ("exploration_fraction", 0.0, True)):
         v = getattr(args, name)
         if not (lo < v <= 1.0 if lo_open else lo <= v <= 1.0):
             p.error(f"--{name.replace('_', '-')} must lie in {'(' if lo_open else '['}0, 1], got {v}")
-    check_out(p, args.out)
     return args
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 VARIANT_NAMES = ["reinforce", "reinforce_baseline", "actor_critic"]   # the keys of VARIANTS below
 
-from _cli import check_out, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -33,9 +33,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--eval-episodes", type=positive_int, default=20)
     p.add_argument("--variants", nargs="+", default=list(VARIANT_NAMES), choices=VARIANT_NAMES)
     p.add_argument("--out", type=Path, required=True)
-    a = p.parse_args(argv)
-    check_out(p, a.out)
-    return a
+    return parse(p, argv)
 
 
 if __name__ == "__main__":
