@@ -56,15 +56,26 @@ def _command(script: str, args: list[str]) -> list[str]:
     return [sys.executable, *head, *args]
 
 
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+
+
+def _seconds(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    r = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=ENV, timeout=60)
+    return time.perf_counter() - t0, r
+
+
 @pytest.mark.parametrize("script, args", BAD, ids=[f"{s} {' '.join(a)}" for s, a in BAD])
 def test_bad_arguments_are_a_usage_error_within_a_second(script, args):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    t0 = time.perf_counter()
-    r = subprocess.run(_command(script, args), cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
-    seconds = time.perf_counter() - t0
+    """A benchmark answers within a second of wall time. ``python -m genrl_lib.experiments`` must import the package
+    first (gymnasium registers the book's envs: ~0.5 s on an idle machine, more on a busy one), so it gets one
+    second on top of what ``python -c "import genrl_lib"`` takes right now."""
+    seconds, r = _seconds(_command(script, args))
     assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
     assert "usage:" in r.stderr and "error:" in r.stderr, r.stderr[-2000:]
-    assert seconds < 1.0, f"the usage error took {seconds:.2f} s (something heavy is imported before the check)"
+    base = _seconds([sys.executable, "-c", "import genrl_lib"])[0] if script.startswith("-m genrl_lib") else 0.0
+    assert seconds < base + 1.0, (f"the usage error took {seconds:.2f} s (package import alone {base:.2f} s): "
+                                  "something heavy is imported before the check")
     assert not (ROOT / "_build" / "never_written").exists()
 
 
@@ -74,7 +85,7 @@ def test_peer_is_imported_only_when_it_runs(tmp_path):
             "sys.argv = [sys.argv[2], *sys.argv[3:]]; runpy.run_path(sys.argv[0], run_name='__main__')")
     r = subprocess.run([sys.executable, "-c", code, str(BENCH), str(BENCH / "dqn_cartpole.py"), "--no-peer",
                         "--seeds", "1", "--steps", "50", "--out", str(tmp_path)], cwd=ROOT, capture_output=True,
-                       text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT), "TQDM_DISABLE": "1"})
+                       text=True, timeout=300, env={**ENV, "TQDM_DISABLE": "1"})
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path / "result.json").exists()
 
