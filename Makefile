@@ -172,7 +172,7 @@ check-format: $(STAMP)
 	$(VPY) scripts/format_chapters.py --check
 
 benchmarks: $(STAMP)
-	@for b in benchmarks/*.py; do echo "== $$b"; $(VPY) $$b --out _build/benchmarks/$$(basename $$b .py) || exit 1; done
+	@for b in benchmarks/[!_]*.py; do echo "== $$b"; $(VPY) $$b --out _build/benchmarks/$$(basename $$b .py) || exit 1; done
 
 clean:
 	rm -rf _build site/static/mathjax site/static/widgets

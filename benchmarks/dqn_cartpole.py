@@ -21,6 +21,22 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked (usage error, exit status 2) before torch and genrl_lib are imported."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=positive_int, default=5, help="seeds 0..N-1")
+    p.add_argument("--steps", type=positive_int, default=50_000)
+    p.add_argument("--out", type=Path, default=Path("_build/benchmarks/dqn_cartpole"))
+    p.add_argument("--no-peer", action="store_true", help="skip stable-baselines3")
+    return parse(p, argv)
+
+
+if __name__ == "__main__":
+    parse_args()   # a bad argument stops here, in a fraction of a second, before the heavy imports below
+
 import gymnasium as gym
 import numpy as np
 import torch
@@ -64,12 +80,7 @@ def run_sb3(seed: int, steps: int) -> dict:
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1")
-    p.add_argument("--steps", type=int, default=50_000)
-    p.add_argument("--out", type=Path, default=Path("_build/benchmarks/dqn_cartpole"))
-    p.add_argument("--no-peer", action="store_true", help="skip stable-baselines3")
-    args = p.parse_args(argv)
+    args = parse_args(argv)
     torch.set_num_threads(1)
     ours, peer = [], []
     for seed in range(args.seeds):
@@ -106,14 +117,17 @@ def main(argv=None) -> dict:
         print(f"SB3:  {q['eval_mean']:.1f} ± {q['eval_std_over_seeds']:.1f}, {q['seeds_at_least_475']}/{len(peer)} "
               f"seeds >= {GOAL_RETURN:.0f}, {q['train_seconds_mean']:.1f} s per seed; wall-time ratio ours/SB3 "
               f"{summary['ratio_seconds_ours_over_sb3']:.2f} (goal <= {GOAL_RATIO})")
-    import stable_baselines3
+    sb3_version = None   # the peer is imported only when it runs
+    if not args.no_peer:
+        import stable_baselines3
+        sb3_version = stable_baselines3.__version__
     result = {"benchmark": "dqn_cartpole", "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
               "steps": args.steps, "eval_episodes": 20, "ours_config": asdict(Config()),
               "sb3_hyperparameters": SB3_ZOO, "goal": {"eval_at_least": GOAL_RETURN, "ratio_at_most": GOAL_RATIO},
               "ours": ours, "sb3": peer, "summary": summary,
               "numeric_env": describe_numerics(), "versions": {"python": platform.python_version(), "genrl_lib": genrl_lib.__version__,
                            "torch": torch.__version__, "gymnasium": gym.__version__,
-                           "stable_baselines3": stable_baselines3.__version__},
+                           "stable_baselines3": sb3_version},
               "machine": platform.platform(), "torch_threads": torch.get_num_threads()}
     save_json(args.out / "result.json", result)
     print(f"wrote {args.out / 'result.json'}")

@@ -40,6 +40,41 @@ import sys
 import time
 from pathlib import Path
 
+ENV_IDS = ["CartPole-v1", "Taxi-v4"]   # = sorted(genrl_lib.gail.PRESETS), checked in main
+
+from _cli import int_list, parse, positive_int   # standard library only: benchmarks/_cli.py
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked (usage error, exit status 2) before torch and genrl_lib are imported."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--env", choices=ENV_IDS, default="CartPole-v1")
+    p.add_argument("--seeds", type=positive_int, default=5)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help="GAIL env-step budget (default: PRESETS, 300k CartPole, 400k Taxi)")
+    p.add_argument("--trajectories", type=int_list(), default="1,4,16")
+    p.add_argument("--every", type=positive_int, default=20)
+    p.add_argument("--full", type=int_list(), default="", help="extra settings with FULL (not subsampled) trajectories, e.g. 64")
+    p.add_argument("--factored", type=int_list(), default="", help="Taxi: extra settings with FULL trajectories and the "
+                   "factored observation encoding (obs_encoding='factored', TAXI_FACTORS) for GAIL and BC, e.g. 64")
+    p.add_argument("--ppo-epochs-ablation", type=positive_int, default=None, metavar="K",
+                   help="an extra setting: the first --full setting again with PPO's n_epochs=K instead of the preset's")
+    p.add_argument("--controls", action="store_true", help="CartPole: reward-bias control runs")
+    p.add_argument("--control-steps", type=positive_int, default=100_000)
+    p.add_argument("--control-seeds", type=positive_int, default=3)
+    p.add_argument("--make-expert", action="store_true", help="retrain and overwrite the cached CartPole expert")
+    a = parse(p, argv)
+    if a.ppo_epochs_ablation is not None and not a.full:
+        p.error("--ppo-epochs-ablation K needs a --full setting to repeat")
+    if not (a.trajectories or a.full or a.factored):
+        p.error("no setting to run: give --trajectories, --full or --factored")
+    return a
+
+
+if __name__ == "__main__":
+    parse_args()   # a bad argument stops here, in a fraction of a second, before the heavy imports below
+
 import gymnasium as gym
 import numpy as np
 import torch
@@ -101,23 +136,8 @@ def summary(xs) -> dict:
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--env", choices=sorted(PRESETS), default="CartPole-v1")
-    p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--steps", type=int, default=None, help="GAIL env-step budget (default: PRESETS, 300k CartPole, 400k Taxi)")
-    p.add_argument("--trajectories", default="1,4,16")
-    p.add_argument("--every", type=int, default=20)
-    p.add_argument("--full", default="", help="extra settings with FULL (not subsampled) trajectories, e.g. 64")
-    p.add_argument("--factored", default="", help="Taxi: extra settings with FULL trajectories and the factored "
-                   "observation encoding (obs_encoding='factored', TAXI_FACTORS) for GAIL and BC, e.g. 64")
-    p.add_argument("--ppo-epochs-ablation", type=int, default=None, metavar="K",
-                   help="an extra setting: the first --full setting again with PPO's n_epochs=K instead of the preset's")
-    p.add_argument("--controls", action="store_true", help="CartPole: reward-bias control runs")
-    p.add_argument("--control-steps", type=int, default=100_000)
-    p.add_argument("--control-seeds", type=int, default=3)
-    p.add_argument("--make-expert", action="store_true", help="retrain and overwrite the cached CartPole expert")
-    a = p.parse_args(argv)
+    a = parse_args(argv)
+    assert sorted(PRESETS) == ENV_IDS, "benchmarks/gail.py ENV_IDS must list genrl_lib.gail.PRESETS"
     torch.set_num_threads(1)
     a.out.mkdir(parents=True, exist_ok=True)
     if a.make_expert:
@@ -125,12 +145,10 @@ def main(argv=None) -> dict:
     env_id, steps = a.env, a.steps or PRESETS[a.env]["total_timesteps"]
     preset = PRESETS[env_id]
     # full-trajectory settings first: the longest-budget headline figures are saved first if a run is cut short
-    full = [int(x) for x in a.full.split(",") if x]
-    if a.ppo_epochs_ablation is not None and (not full or a.ppo_epochs_ablation < 1):
-        p.error("--ppo-epochs-ablation K needs a positive K and a --full setting to repeat")
-    settings = ([(n, 1, None, None) for n in full] + [(int(x), 1, "factored", None) for x in a.factored.split(",") if x]
+    full = a.full
+    settings = ([(n, 1, None, None) for n in full] + [(n, 1, "factored", None) for n in a.factored]
                 + ([(full[0], 1, None, a.ppo_epochs_ablation)] if a.ppo_epochs_ablation is not None else [])
-                + [(int(x), a.every, None, None) for x in a.trajectories.split(",") if x])
+                + [(n, a.every, None, None) for n in a.trajectories])
     ns = [n for n, _, _, _ in settings]
     expert = expert_policy(env_id)
     res = {"command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),

@@ -38,6 +38,33 @@ import sys
 import time
 from pathlib import Path
 
+BUILDING_NAMES = ("5zone", "datacenter", "warehouse")   # the buildings of BUILDINGS below
+
+from _cli import choice_list, non_negative_int, parse, positive_int   # standard library only: benchmarks/_cli.py
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked (usage error, exit status 2) before torch and genrl_lib are imported."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seeds", type=positive_int, default=3)
+    p.add_argument("--period", choices=("week", "month", "year"), default="week")
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help="GAIL env-step budget (default: 12k week, 24k month/year)")
+    p.add_argument("--buildings", type=choice_list(BUILDING_NAMES), default=",".join(BUILDING_NAMES))
+    p.add_argument("--ppo-steps", type=non_negative_int, default=0,
+                   help="env steps of a PPO controller trained on the true reward in the demonstration period (0: none)")
+    p.add_argument("--ppo-expert", action="store_true",
+                   help="imitate a PPO controller (seed 0, --ppo-steps steps) instead of the selected rule/constant")
+    p.add_argument("--out", type=Path, required=True)
+    args = parse(p, argv)
+    if args.ppo_expert and not args.ppo_steps:
+        p.error("--ppo-expert needs --ppo-steps > 0 (the steps to train the PPO controller it imitates)")
+    return args
+
+
+if __name__ == "__main__":
+    parse_args()   # a bad argument stops here, in a fraction of a second, before the heavy imports below
+
 import numpy as np
 import torch
 
@@ -167,25 +194,14 @@ def run_building(building, weather, seeds, period, steps, out: Path | None, ppo_
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--period", choices=("week", "month", "year"), default="week")
-    p.add_argument("--steps", type=int, default=None, help="GAIL env-step budget (default: 12k week, 24k month/year)")
-    p.add_argument("--buildings", default="5zone,datacenter,warehouse")
-    p.add_argument("--ppo-steps", type=int, default=0,
-                   help="env steps of a PPO controller trained on the true reward in the demonstration period (0: none)")
-    p.add_argument("--ppo-expert", action="store_true",
-                   help="imitate a PPO controller (seed 0, --ppo-steps steps) instead of the selected rule/constant")
-    p.add_argument("--out", type=Path, required=True)
-    args = p.parse_args(argv)
+    args = parse_args(argv)
+    assert BUILDING_NAMES == tuple(b for b, _ in BUILDINGS), "BUILDING_NAMES must list BUILDINGS"
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     steps = args.steps or STEPS[args.period]
     demo_period, eval_period = imitation_periods(args.period)
     t0 = time.perf_counter()
-    wanted = args.buildings.split(",")
-    if args.ppo_steps < 0 or (args.ppo_expert and not args.ppo_steps):
-        p.error(f"--ppo-steps must be >= 0 (> 0 with --ppo-expert), got {args.ppo_steps}")
+    wanted = args.buildings
     results = {b: run_building(b, w, range(args.seeds), args.period, steps, args.out, args.ppo_steps, args.ppo_expert)
                for b, w in BUILDINGS if b in wanted}
     # "within 5%": GAIL's return is at most 5% worse than the expert's (returns are negative: ratio <= 1.05)

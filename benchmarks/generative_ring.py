@@ -20,6 +20,20 @@ import sys
 import time
 from pathlib import Path
 
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked (usage error, exit status 2) before torch and genrl_lib are imported."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seeds", type=positive_int, default=10)
+    p.add_argument("--out", type=Path, default=Path("_build/benchmarks/generative_ring"))
+    return parse(p, argv)
+
+
+if __name__ == "__main__":
+    parse_args()   # a bad argument stops here, in a fraction of a second, before the heavy imports below
+
 import numpy as np
 import torch
 
@@ -56,11 +70,8 @@ def dae_run(seed: int, digits) -> dict:
             "train_seconds": time.perf_counter() - t0}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--out", type=Path, default=Path("_build/benchmarks/generative_ring"))
-    args = p.parse_args()
+def main(argv=None) -> None:
+    args = parse_args(argv)
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     X, _ = ring_of_gaussians(5000, n_modes=8, radius=2.0, std=RING_STD, seed=0)

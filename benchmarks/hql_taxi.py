@@ -25,6 +25,38 @@ import sys
 import time
 from pathlib import Path
 
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked (usage error, exit status 2) before torch and genrl_lib are imported."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=positive_int, default=5, help="seeds 0..N-1")
+    p.add_argument("--out", type=Path, default=Path("_build/benchmarks/hql_taxi"))
+    p.add_argument("--experts", type=positive_int, default=20)
+    p.add_argument("--expert-episodes", type=positive_int, default=3000)
+    p.add_argument("--epochs", type=positive_int, default=100)
+    p.add_argument("--samples", type=positive_int, default=100)
+    p.add_argument("--config", type=_json_object, default={},
+                   help='HQLConfig overrides as JSON, e.g. \'{"lr_g": 2e-4}\'')
+    p.add_argument("--ablations", action="store_true", help="also run the ablations on every seed")
+    p.add_argument("--save-models", action="store_true")
+    return parse(p, argv)
+
+
+def _json_object(text: str) -> dict:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({e}): {text!r}") from None
+    if not isinstance(obj, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object such as {{\"lr_g\": 2e-4}}, got {text!r}")
+    return obj
+
+
+if __name__ == "__main__":
+    parse_args()   # a bad argument stops here, in a fraction of a second, before the heavy imports below
+
 import gymnasium as gym
 import numpy as np
 import torch
@@ -62,17 +94,8 @@ def run_one(env, db, cfg: HQLConfig, epochs: int, samples: int, noise_seed: int,
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1")
-    p.add_argument("--out", type=Path, default=Path("_build/benchmarks/hql_taxi"))
-    p.add_argument("--experts", type=int, default=20)
-    p.add_argument("--expert-episodes", type=int, default=3000)
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--samples", type=int, default=100)
-    p.add_argument("--config", type=json.loads, default={}, help='HQLConfig overrides as JSON, e.g. \'{"lr_g": 2e-4}\'')
-    p.add_argument("--ablations", action="store_true", help="also run the ablations on every seed")
-    p.add_argument("--save-models", action="store_true")
-    args = p.parse_args(argv)
+    args = parse_args(argv)
+    HQLConfig(**args.config)   # unknown or bad overrides are refused here, before any expert is trained
     torch.set_num_threads(1)
 
     env = gym.make("Taxi-v4")

@@ -27,11 +27,12 @@ import sys
 import time
 from pathlib import Path
 
+from _cli import choice_list, parse, positive_int   # standard library only: benchmarks/_cli.py
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from genrl_lib.numerics import NUMERIC_ENVS, describe, numeric_env_vars  # noqa: E402
-
+# literals, checked against genrl_lib.numerics.NUMERIC_ENVS in main (a bad name is refused before any import)
+ENV_NAMES = ("native", "torch-scalar", "mkl-compatible", "mkl-avx2", "openblas-sandybridge", "numpy-baseline",
+             "threads-2", "other-cpu")
 GOALS = {
     "gail_cartpole_1traj": {"script": "gail.py", "args": ["--env", "CartPole-v1", "--trajectories", "1"],
                             "threshold": 475.0, "what": "GAIL, CartPole, 1 subsampled trajectory: final return"},
@@ -42,6 +43,19 @@ GOALS = {
 }
 
 
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked (usage error, exit status 2) before genrl_lib is imported."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--envs", type=choice_list(ENV_NAMES), default=["native", "other-cpu"],
+                    help=f"comma-separated numeric environments: {', '.join(ENV_NAMES)}")
+    ap.add_argument("--seeds", type=positive_int, default=5)
+    ap.add_argument("--goals", type=choice_list(tuple(GOALS)), default=list(GOALS),
+                    help=f"comma-separated: {', '.join(GOALS)}")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--reuse", action="store_true", help="keep runs whose result.json exists")
+    return parse(ap, argv)
+
+
 def values(goal: str, result: dict) -> list[float]:
     """The per-seed figure a goal is about, from that benchmark's result.json."""
     if goal == "dqn_cartpole":
@@ -50,30 +64,14 @@ def values(goal: str, result: dict) -> list[float]:
     return [float(s["gail"]["final"]) for s in result["runs"][key]["seeds"]]
 
 
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return int(text)
-
-
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--envs", default="native,other-cpu", help=f"comma-separated; known: {', '.join(NUMERIC_ENVS)}")
-    ap.add_argument("--seeds", type=positive_int, default=5)
-    ap.add_argument("--goals", default=",".join(GOALS), help=f"comma-separated; known: {', '.join(GOALS)}")
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--reuse", action="store_true", help="keep runs whose result.json exists")
-    a = ap.parse_args(argv)
-    envs = [e for e in a.envs.split(",") if e]
-    goals = [g for g in a.goals.split(",") if g]
-    for e in envs:
-        if e not in NUMERIC_ENVS:
-            ap.error(f"unknown numeric environment {e!r}; known: {', '.join(NUMERIC_ENVS)}")
-    for g in goals:
-        if g not in GOALS:
-            ap.error(f"unknown goal {g!r}; known: {', '.join(GOALS)}")
-    if a.out.exists() and not a.out.is_dir():
-        ap.error(f"--out {a.out} exists and is not a folder")
+    a = parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from genrl_lib.numerics import NUMERIC_ENVS, describe, numeric_env_vars
+
+    if set(ENV_NAMES) != set(NUMERIC_ENVS):
+        raise RuntimeError("benchmarks/numeric_envs.py: ENV_NAMES is out of date with genrl_lib.numerics.NUMERIC_ENVS")
+    envs, goals = a.envs, a.goals
     a.out.mkdir(parents=True, exist_ok=True)
     res = {"command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
            "seeds": a.seeds, "machine": describe(), "goals": {}}

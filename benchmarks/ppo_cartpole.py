@@ -21,6 +21,26 @@ import sys
 import time
 from pathlib import Path
 
+ENV_IDS = ["Acrobot-v1", "CartPole-v1"]   # = sorted(HYPERPARAMETERS) below
+
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked (usage error, exit status 2) before torch and genrl_lib are imported."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--env", default="CartPole-v1", choices=ENV_IDS)
+    p.add_argument("--seeds", type=positive_int, default=5)
+    p.add_argument("--steps", type=positive_int, default=100_000)
+    p.add_argument("--eval-episodes", type=positive_int, default=20)
+    p.add_argument("--no-sb3", action="store_true", help="skip the stable-baselines3 peer")
+    p.add_argument("--out", type=Path, required=True)
+    return parse(p, argv)
+
+
+if __name__ == "__main__":
+    parse_args()   # a bad argument stops here, in a fraction of a second, before the heavy imports below
+
 import numpy as np
 import torch
 
@@ -92,16 +112,8 @@ def run_sb3(env_id: str, seed: int, steps: int, eval_episodes: int) -> dict:
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--env", default="CartPole-v1", choices=sorted(HYPERPARAMETERS))
-    p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--steps", type=int, default=100_000)
-    p.add_argument("--eval-episodes", type=int, default=20)
-    p.add_argument("--no-sb3", action="store_true", help="skip the stable-baselines3 peer")
-    p.add_argument("--out", type=Path, required=True)
-    a = p.parse_args(argv)
-    if a.seeds <= 0 or a.steps <= 0:
-        p.error("--seeds and --steps must be positive")
+    a = parse_args(argv)
+    assert ENV_IDS == sorted(HYPERPARAMETERS), "ENV_IDS must list HYPERPARAMETERS' envs"
     torch.set_num_threads(1)
     a.out.mkdir(parents=True, exist_ok=True)
     rows = []

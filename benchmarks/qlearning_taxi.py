@@ -19,6 +19,33 @@ import sys
 import time
 from pathlib import Path
 
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked (usage error, exit status 2) before torch and genrl_lib are imported."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=positive_int, default=5, help="seeds 0..N-1")
+    p.add_argument("--out", type=Path, default=Path("_build/benchmarks/qlearning_taxi"))
+    p.add_argument("--episodes", type=positive_int, default=10_000)
+    p.add_argument("--alpha", type=float, default=0.5)
+    p.add_argument("--gamma", type=float, default=1.0)
+    p.add_argument("--eps-start", type=float, default=1.0)
+    p.add_argument("--eps-end", type=float, default=0.05)
+    p.add_argument("--exploration-fraction", type=float, default=0.5)
+    p.add_argument("--no-peer", action="store_true", help="skip the env.step (fast=False) runs")
+    args = parse(p, argv)
+    for name, lo, lo_open in (("alpha", 0.0, True), ("gamma", 0.0, False), ("eps_start", 0.0, False),
+                              ("eps_end", 0.0, False), ("exploration_fraction", 0.0, True)):
+        v = getattr(args, name)
+        if not (lo < v <= 1.0 if lo_open else lo <= v <= 1.0):
+            p.error(f"--{name.replace('_', '-')} must lie in {'(' if lo_open else '['}0, 1], got {v}")
+    return args
+
+
+if __name__ == "__main__":
+    parse_args()   # a bad argument stops here, in a fraction of a second, before the heavy imports below
+
 import gymnasium as gym
 import numpy as np
 
@@ -31,17 +58,7 @@ GOAL_RETURN, GOAL_SECONDS = 7.85, 3.0
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1")
-    p.add_argument("--out", type=Path, default=Path("_build/benchmarks/qlearning_taxi"))
-    p.add_argument("--episodes", type=int, default=10_000)
-    p.add_argument("--alpha", type=float, default=0.5)
-    p.add_argument("--gamma", type=float, default=1.0)
-    p.add_argument("--eps-start", type=float, default=1.0)
-    p.add_argument("--eps-end", type=float, default=0.05)
-    p.add_argument("--exploration-fraction", type=float, default=0.5)
-    p.add_argument("--no-peer", action="store_true", help="skip the env.step (fast=False) runs")
-    args = p.parse_args(argv)
+    args = parse_args(argv)
 
     env = gym.make("Taxi-v4")
     optimum = expected_return(env, greedy_policy(value_iteration(env, gamma=1.0)[1]))

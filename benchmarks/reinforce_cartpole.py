@@ -20,6 +20,25 @@ import sys
 import time
 from pathlib import Path
 
+VARIANT_NAMES = ["reinforce", "reinforce_baseline", "actor_critic"]   # the keys of VARIANTS below
+
+from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked (usage error, exit status 2) before torch and genrl_lib are imported."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seeds", type=positive_int, default=5)
+    p.add_argument("--episodes", type=positive_int, default=2000)
+    p.add_argument("--eval-episodes", type=positive_int, default=20)
+    p.add_argument("--variants", nargs="+", default=list(VARIANT_NAMES), choices=VARIANT_NAMES)
+    p.add_argument("--out", type=Path, required=True)
+    return parse(p, argv)
+
+
+if __name__ == "__main__":
+    parse_args()   # a bad argument stops here, in a fraction of a second, before the heavy imports below
+
 import numpy as np
 import torch
 
@@ -50,15 +69,8 @@ def run(variant: str, seed: int, episodes: int, eval_episodes: int, out: Path) -
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--episodes", type=int, default=2000)
-    p.add_argument("--eval-episodes", type=int, default=20)
-    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    p.add_argument("--out", type=Path, required=True)
-    a = p.parse_args(argv)
-    if a.seeds <= 0 or a.episodes <= 0:
-        p.error("--seeds and --episodes must be positive")
+    a = parse_args(argv)
+    assert VARIANT_NAMES == list(VARIANTS), "VARIANT_NAMES must list VARIANTS"
     torch.set_num_threads(1)
     a.out.mkdir(parents=True, exist_ok=True)
     results = {v: [] for v in a.variants}

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from genrl_lib.demonstrations import Demonstrations
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.evaluation import check_number, check_positive_int
 from genrl_lib.gail import GAIL
 from genrl_lib.progress import progress_bar as bar
 from genrl_lib.seeding import check_seed, single_thread
@@ -55,10 +55,8 @@ class BCConfig:
             check_positive_int(self.n_epochs, "n_epochs")
         check_positive_int(self.n_updates, "n_updates")
         check_positive_int(self.batch_size, "batch_size")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
+        self.learning_rate = check_number(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        self.weight_decay = check_number(self.weight_decay, "weight_decay", low=0.0)
         check_seed(self.seed)
         return self
 

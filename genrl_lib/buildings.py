@@ -46,6 +46,9 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from genrl_lib.evaluation import check_bool
+from genrl_lib.seeding import check_seed
+
 __all__ = ["BUILDINGS", "PERIODS", "make_building_env", "sinergym_id", "parse_period", "BuildingEnv",
            "rule_based_expert", "constant_policy", "EpisodeStats", "run_episode", "discrete_setpoints",
            "IMITATION_PERIODS", "imitation_periods", "observation_scaler", "random_policy", "select_expert",
@@ -247,6 +250,10 @@ def make_building_env(building: str, weather: str = "hot", period="month", discr
     Returns:
         A :class:`BuildingEnv`; observations are Sinergym's raw ``(n_variables,)`` float32 vectors.
     """
+    # every argument is checked before Sinergym is imported and EnergyPlus builds anything
+    discrete = check_bool(discrete, "discrete")
+    if seed is not None:
+        seed = check_seed(seed)
     eid = sinergym_id(building, weather, discrete)
     runperiod = parse_period(period)
     _, modeling, _ = _import_sinergym()

@@ -1,7 +1,7 @@
 """Expert demonstrations: collect, subsample, save and load (a documented, pickle-free npz schema).
 
 Schema (one ``.npz`` written by :func:`genrl_lib.io.save_arrays`, kind ``"demonstrations"``); field
-names follow Minari's so a dataset converts in one call. ``N`` is the number of transitions:
+names follow Minari's (for familiarity; no converter is provided). ``N`` is the number of transitions:
 
 ==================== ===================== ===============================================
 array                shape                 meaning
@@ -15,9 +15,9 @@ array                shape                 meaning
 ``episode_ids``      ``(N,)`` int64        index of the episode each transition belongs to
 ==================== ===================== ===============================================
 
-The JSON header stores ``env_id``, both spaces, and ``subsample_every``. Minari 0.5.4 installs here,
-but it needs an extra storage backend and writes to ``~/.minari``; a single npz next to the notebook
-is simpler for a course book.
+The JSON header stores ``env_id``, both spaces, and ``subsample_every``. The field names are Minari's, but
+Minari is not a dependency of this library and there is no converter: a single npz next to the notebook is
+simpler for a course book.
 """
 
 from __future__ import annotations
@@ -66,6 +66,11 @@ class Demonstrations:
         for name in FIELDS:
             if len(getattr(self, name)) != n:
                 raise ValueError(f"field {name!r} has {len(getattr(self, name))} rows, actions has {n}")
+        for name in ("observations", "next_observations"):
+            _check_in_space(getattr(self, name), self.observation_space, name)
+        _check_in_space(self.actions, self.action_space, "actions")
+        if not np.all(np.isfinite(np.asarray(self.rewards, dtype=float))):
+            raise ValueError("rewards contain NaN or inf: drop those transitions or fix the reward")
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -130,6 +135,31 @@ class Demonstrations:
         return cls(**{f: arrays[f] for f in FIELDS}, observation_space=space_from_json(meta["observation_space"]),
                    action_space=space_from_json(meta["action_space"]), env_id=meta.get("env_id", ""),
                    subsample_every=int(meta.get("subsample_every", 1)))
+
+
+def _check_in_space(x: np.ndarray, space: gym.Space, name: str) -> None:
+    """Raise ``ValueError`` naming ``name`` unless every row of ``x`` ``(N, *space.shape)`` lies in ``space``
+    (Discrete: integers in range; Box: finite numbers of the right shape; bounds are not enforced for Box, whose
+    observation bounds are often infinite or loose)."""
+    x = np.asarray(x)
+    if isinstance(space, gym.spaces.Discrete):
+        if x.ndim != 1 or not np.issubdtype(x.dtype, np.integer):
+            raise ValueError(f"{name} must be a (N,) int array of states/actions of {space}, got dtype {x.dtype}, "
+                             f"shape {x.shape}")
+        bad = np.flatnonzero((x < space.start) | (x >= space.start + space.n))
+        if len(bad):
+            raise ValueError(f"{name} holds {x[bad[0]]!r} at row {int(bad[0])} ({len(bad)} rows in all), outside "
+                             f"{space}: the demonstrations were not recorded in this env")
+    elif isinstance(space, gym.spaces.Box):
+        if x.shape[1:] != space.shape:
+            raise ValueError(f"{name} has rows of shape {x.shape[1:]}, but {space} has shape {space.shape}")
+        if not np.issubdtype(x.dtype, np.number):
+            raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
+        finite = np.isfinite(x).reshape(len(x), -1).all(axis=1)
+        if not finite.all():
+            rows = np.flatnonzero(~finite)
+            raise ValueError(f"{name} contain NaN or inf in {len(rows)} rows (first: row {int(rows[0])}): drop "
+                             "those transitions before training on them")
 
 
 def collect_demonstrations(env: gym.Env | str, policy, n_episodes: int, seed: int = 0, deterministic: bool = True,

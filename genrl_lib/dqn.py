@@ -33,9 +33,9 @@ import torch
 from torch import nn
 from torch.optim.adam import adam
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.evaluation import check_bool, check_number, check_positive_int
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import check_space, mlp, obs_dim, obs_to_tensor
+from genrl_lib.nets import check_obs, check_sizes, check_space, mlp, obs_dim, obs_to_tensor
 from genrl_lib.seeding import check_seed, set_seed, single_thread
 
 __all__ = ["Config", "DQN", "ReplayBuffer", "linear_schedule"]
@@ -115,29 +115,24 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        self.hidden = tuple(int(h) for h in self.hidden)
+        self.hidden = check_sizes(self.hidden, "hidden")
         for name in ("buffer_size", "batch_size", "n_steps", "train_freq", "gradient_steps", "target_update_interval"):
             setattr(self, name, check_positive_int(getattr(self, name), name))
         if isinstance(self.learning_starts, bool) or not isinstance(self.learning_starts, (int, np.integer)) \
                 or self.learning_starts < 0:
             raise ValueError(f"learning_starts must be a non-negative int, got {self.learning_starts!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if not 0 < self.lr_end_fraction <= 1:
-            raise ValueError(f"lr_end_fraction must be in (0, 1], got {self.lr_end_fraction}")
-        if not 0 <= self.gamma <= 1:
-            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
-        if not 0 < self.tau <= 1:
-            raise ValueError(f"tau must be in (0, 1] (1 = hard target update), got {self.tau}")
-        if not 0 < self.exploration_fraction <= 1:
-            raise ValueError(f"exploration_fraction must be in (0, 1], got {self.exploration_fraction}")
+        self.learning_rate = check_number(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        self.lr_end_fraction = check_number(self.lr_end_fraction, "lr_end_fraction", low=0.0, high=1.0, low_open=True)
+        self.gamma = check_number(self.gamma, "gamma", low=0.0, high=1.0)
+        self.tau = check_number(self.tau, "tau (1 = hard target update)", low=0.0, high=1.0, low_open=True)
+        self.exploration_fraction = check_number(self.exploration_fraction, "exploration_fraction", low=0.0, high=1.0,
+                                                 low_open=True)
         for name in ("exploration_initial_eps", "exploration_final_eps"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+            setattr(self, name, check_number(getattr(self, name), name, low=0.0, high=1.0))
+        self.double_dqn = check_bool(self.double_dqn, "double_dqn")
         if self.loss not in ("huber", "mse"):
             raise ValueError(f"loss must be 'huber' or 'mse', got {self.loss!r}")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"max_grad_norm must be > 0 or None, got {self.max_grad_norm}")
+        self.max_grad_norm = check_number(self.max_grad_norm, "max_grad_norm", low=0.0, low_open=True, allow_none=True)
         self.seed = check_seed(self.seed)
 
 
@@ -273,14 +268,14 @@ class DQN:
         Returns:
             ``(action, None)``: an ``int`` for one observation, an ``(B,)`` int64 array for a batch.
         """
-        x = obs_to_tensor(obs, self.observation_space)
+        batch, single = check_obs(obs, self.observation_space)
+        x = obs_to_tensor(batch, self.observation_space)
         with torch.no_grad():
             actions = self.q_net(x).argmax(dim=1).numpy()
         if not deterministic:
             rng = np.random.default_rng()
             explore = rng.random(len(actions)) < self.config.exploration_final_eps
             actions = np.where(explore, rng.integers(0, self.n_actions, len(actions)), actions)
-        single = x.shape[0] == 1 and np.asarray(obs).shape == tuple(self.observation_space.shape or ())
         return (int(actions[0]), None) if single else (actions.astype(np.int64), None)
 
     # ---------------------------------------------------------------- learning
@@ -433,18 +428,29 @@ class DQN:
 
     # ---------------------------------------------------------------- persistence
     def save(self, path) -> "Path":  # noqa: F821
-        """Save weights + config + spaces (``torch.save`` of tensors and JSON, atomic). Load with :meth:`load`."""
+        """Save weights + config + spaces (``torch.save`` of tensors and JSON, atomic, checksummed); load with
+        :meth:`load`. A trained agent also saves what resuming needs: the replay buffer, Adam's moments, the
+        step count, the current learning rate and its random generator's state, so that ``save`` -> ``load(path,
+        env)`` -> ``learn`` gives the same weights as continuing with ``learn`` (with the env in the same state)."""
         meta = {"config": asdict(self.config), "n_actions": self.n_actions,
                 "observation_space": space_to_json(self.observation_space),
                 "num_timesteps": self.num_timesteps, "train_seconds": self.train_seconds,
                 "episode_returns": list(map(float, self.episode_returns)),
                 "episode_end_steps": list(map(int, self.episode_end_steps))}
-        return save_torch(path, KIND, {"q_net": self.q_net.state_dict(), "target_net": self.target_net.state_dict()},
-                          meta=meta)
+        state = {"q_net": self.q_net.state_dict(), "target_net": self.target_net.state_dict()}
+        if self.num_timesteps > 0:
+            b = self.buffer
+            state["buffer"] = {k: torch.from_numpy(getattr(b, k)[:b.size].copy())
+                               for k in ("obs", "action", "reward", "next_obs", "discount")}
+            exp_avg, exp_avg_sq, steps = self._adam_state
+            state["adam"] = {"exp_avg": list(exp_avg), "exp_avg_sq": list(exp_avg_sq), "steps": list(steps)}
+            meta["resume"] = {"buffer_pos": b.pos, "lr": self.lr, "rng": self._rng.bit_generator.state}
+        return save_torch(path, KIND, state, meta=meta)
 
     @classmethod
     def load(cls, path, env: gym.Env | None = None) -> "DQN":
-        """Load what :meth:`save` wrote (``weights_only=True``). Pass ``env`` to continue training.
+        """Load what :meth:`save` wrote (``weights_only=True``). Pass ``env`` to continue training (a trained
+        agent continues where it stopped: same buffer, Adam moments and random generator).
 
         Raises:
             FileNotFoundError: no such file. ValueError: not a genrl DQN file, or ``env`` has other spaces.
@@ -462,12 +468,24 @@ class DQN:
         agent.q_net.load_state_dict(state["q_net"])
         agent.target_net.load_state_dict(state["target_net"])
         agent.env = env
-        agent.num_timesteps = 0  # a loaded agent restarts its schedules if trained again
+        agent.num_timesteps = int(meta.get("num_timesteps", 0)) if "resume" in meta else 0
+        if "resume" in meta:    # a trained agent: learn() continues with its buffer, Adam moments and generator
+            r = meta["resume"]
+            agent._rng = np.random.default_rng()
+            agent._rng.bit_generator.state = r["rng"]
+            agent.buffer = ReplayBuffer(agent.config.buffer_size, obs_dim(obs_space), agent._rng)
+            saved = state["buffer"]
+            n = len(saved["action"])
+            for k, v in saved.items():
+                getattr(agent.buffer, k)[:n] = v.numpy()
+            agent.buffer.size, agent.buffer.pos = n, int(r["buffer_pos"])
+            a = state["adam"]
+            agent._adam_state = (list(a["exp_avg"]), list(a["exp_avg_sq"]), list(a["steps"]))
+            agent.lr = float(r["lr"])
         agent.train_seconds = float(meta.get("train_seconds", 0.0))
         agent.episode_returns = list(meta.get("episode_returns", []))
         agent.episode_end_steps = list(meta.get("episode_end_steps", []))
         return agent
-
 
 
 def returns_at_steps(episode_returns, episode_end_steps, grid, window: int = 10) -> np.ndarray:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genrl_lib.evaluation import check_positive_int
 from genrl_lib.io import load_json, save_json
 from genrl_lib.numerics import describe as describe_numerics
 
@@ -312,6 +313,7 @@ def _gail_building(building: str, weather: str):
 # GAIL on gymnasium envs: the demonstrations of the table's runs (number of expert trajectories, subsampling).
 GYM_DEMOS = {"CartPole-v1": (1, 20), "Taxi-v4": (64, 1)}
 GYM_QUICK_STEPS = {"CartPole-v1": 12_000, "Taxi-v4": 8_000}
+TAXI_PPO_EPOCHS = 8   # = genrl_lib.gail.PRESETS["Taxi-v4"]["ppo"]["n_epochs"] (tested)
 
 
 def _gail_gym(env_id: str):
@@ -346,12 +348,12 @@ def _register_all() -> None:
     register_column(Column("gail-cartpole", "GAIL CartPole", _gail_gym("CartPole-v1"), (20, 150),
                            "mean return of 20 deterministic episodes after epochs 10..100 (epoch = 1/100 of the "
                            "GAIL benchmark's budget); 1 expert trajectory subsampled every 20th transition; max 500"))
-    from genrl_lib.gail import PRESETS   # the protocol names the PPO epochs, so cells of another preset are refused
-
+    # the protocol names the PPO epochs, so cells of another preset are refused (TAXI_PPO_EPOCHS is tested equal to
+    # genrl_lib.gail.PRESETS': importing gail here would import torch and make the command line slow to answer)
     register_column(Column("gail-taxi", "GAIL Taxi", _gail_gym("Taxi-v4"), (20, 150),
                            "exact expected return of the greedy GAIL policy after epochs 10..100 (epoch = 1/100 of "
                            "the GAIL benchmark's budget); 64 full expert trajectories; PPO "
-                           f"{PRESETS['Taxi-v4']['ppo']['n_epochs']} epochs per rollout; optimum 7.930"))
+                           f"{TAXI_PPO_EPOCHS} epochs per rollout; optimum 7.930"))
     register_column(Column("hql-taxi", "HQL Taxi", _hql_taxi, (10, 120),
                            "exact mean expected return (policy evaluation on the model, 200-step limit) of the greedy "
                            "policies of generated Q-tables; one epoch = 10 GAN steps; optimum 7.930"))
@@ -360,26 +362,45 @@ def _register_all() -> None:
 _register_all()
 
 
+def _positive_int(text: str) -> int:
+    try:
+        return check_positive_int(int(text), "--seeds")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+
+
+def _columns(text: str) -> list[str]:
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in names if c not in COLUMNS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown column(s) {unknown or text!r}; valid: {', '.join(sorted(COLUMNS))}")
+    return names
+
+
 def main(argv=None) -> int:
+    """``python -m genrl_lib.experiments thesis-table [--quick] [--seeds N] [--out DIR] [--only a,b]``; every argument
+    is checked (usage error, exit status 2) before any cell runs. Returns the exit status."""
     ap = argparse.ArgumentParser(prog="python -m genrl_lib.experiments", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     t = sub.add_parser("thesis-table", help="run (or resume) the thesis's comparison table")
     t.add_argument("--quick", action="store_true", help="reduced protocol that runs in minutes")
-    t.add_argument("--seeds", type=int, default=3, help="number of seeds (default 3)")
+    t.add_argument("--seeds", type=_positive_int, default=3, help="number of seeds (default 3)")
     t.add_argument("--out", default="thesis_results", help="output directory (default ./thesis_results)")
-    t.add_argument("--only", default=None, help=f"comma-separated columns; valid: {', '.join(sorted(COLUMNS))}")
+    t.add_argument("--only", type=_columns, default=None,
+                   help=f"comma-separated columns; valid: {', '.join(sorted(COLUMNS))}")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
-    only = None if args.only is None else [c.strip() for c in args.only.split(",") if c.strip()]
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        t.error(f"--out {out} is an existing file, not a folder: pick a folder name")
     try:
-        res = run_table(args.out, seeds=args.seeds, quick=args.quick, columns=only, progress=not args.no_progress,
+        res = run_table(args.out, seeds=args.seeds, quick=args.quick, columns=args.only, progress=not args.no_progress,
                         command="python -m genrl_lib.experiments " + " ".join(argv if argv is not None else sys.argv[1:]))
     except ValueError as e:
         ap.error(str(e))
     print(render_markdown(res))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -46,8 +46,9 @@ import torch
 from torch import nn
 
 from genrl_lib.demonstrations import Demonstrations
+from genrl_lib.evaluation import check_bool, check_number
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_factors, check_space, factored_one_hot, mlp, obs_to_tensor
+from genrl_lib.nets import action_dim, check_factors, check_obs, check_sizes, check_space, factored_one_hot, mlp, obs_to_tensor
 from genrl_lib.ppo import PPO, make_vec_env
 from genrl_lib.ppo import Config as PPOConfig
 from genrl_lib.seeding import check_seed
@@ -106,15 +107,15 @@ class Config:
         """Check every field; raise ``ValueError`` naming the bad one. Returns ``self``."""
         if self.reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
-        if not self.disc_lr > 0:
-            raise ValueError(f"disc_lr must be positive, got {self.disc_lr}")
+        self.disc_lr = check_number(self.disc_lr, "disc_lr", low=0.0, low_open=True)
         if isinstance(self.disc_steps, bool) or not isinstance(self.disc_steps, int) or self.disc_steps < 1:
             raise ValueError(f"disc_steps must be a positive int, got {self.disc_steps!r}")
         if self.disc_batch_size is not None and (not isinstance(self.disc_batch_size, int) or self.disc_batch_size < 1):
             raise ValueError(f"disc_batch_size must be a positive int or None, got {self.disc_batch_size!r}")
-        if not self.grad_penalty >= 0:
-            raise ValueError(f"grad_penalty must be >= 0, got {self.grad_penalty}")
-        self.disc_hidden = tuple(int(h) for h in self.disc_hidden)
+        self.grad_penalty = check_number(self.grad_penalty, "grad_penalty", low=0.0)
+        for name in ("absorbing", "freeze_discriminator", "normalize_obs"):
+            setattr(self, name, check_bool(getattr(self, name), name))
+        self.disc_hidden = check_sizes(self.disc_hidden, "disc_hidden")
         if self.obs_encoding not in OBS_ENCODINGS:
             raise ValueError(f"obs_encoding must be one of {OBS_ENCODINGS}, got {self.obs_encoding!r}")
         if (self.obs_encoding == "one_hot") != (self.obs_factors is None):
@@ -461,8 +462,8 @@ class GAIL:
 
     def predict(self, obs, state=None, episode_start=None, deterministic: bool = True):
         """Actions for one raw observation or a batch ``(B, *obs_shape)`` (Discrete: ``(B,)`` ints) -> ``(action, None)``."""
-        single = np.ndim(obs) == (0 if self.encoder.discrete else len(self.observation_space.shape))
-        x = self.encoder(obs)
+        batch, single = check_obs(obs, self.encoder.space)
+        x = self.encoder(batch)
         a, _ = self.ppo.predict(x, deterministic=deterministic)
         return (a[0].item() if self.discrete_actions else a[0]) if single else a, None
 

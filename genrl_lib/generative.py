@@ -35,7 +35,7 @@ from torch.nn import functional as F
 
 from genrl_lib.evaluation import check_positive_int
 from genrl_lib.io import load_torch, save_torch
-from genrl_lib.nets import mlp
+from genrl_lib.nets import check_sizes, mlp
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
@@ -49,7 +49,14 @@ __all__ = ["Normalizer", "corrupt", "AEConfig", "Autoencoder", "VAEConfig", "VAE
 # --------------------------------------------------------------------------------------------------
 def _as_data(data, dim: int | None, name: str = "data") -> np.ndarray:
     """``data`` -> float32 ``(n, dim)`` array, or a ``ValueError`` naming ``name`` and the fix."""
-    x = np.asarray(data, dtype=np.float32)
+    if isinstance(data, tuple) and len(data) == 2 and np.ndim(data[0]) == 2 and np.ndim(data[1]) == 1:
+        raise TypeError(f"{name} is a tuple of a {np.shape(data[0])} array and a {np.shape(data[1])} array, as the "
+                        "datasets return (x, labels): pass the points only, e.g. x, labels = ring_of_gaussians(n); "
+                        "model.fit(x)")
+    try:
+        x = np.asarray(data, dtype=np.float32)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{name} must be a 2-D array (n, dim) of numbers, got {type(data).__name__} ({e})") from None
     if x.ndim == 1 and dim is not None and x.shape[0] == dim:
         x = x[None, :]
     if x.ndim != 2:
@@ -74,13 +81,6 @@ def _epochs(epochs: int, desc: str, enabled: bool):
         for epoch in range(epochs):
             yield epoch
             bar.update(1)
-
-
-def _check_hidden(hidden, name: str) -> tuple[int, ...]:
-    hidden = tuple(hidden)
-    for h in hidden:
-        check_positive_int(h, name)
-    return hidden
 
 
 def _check_rate(value, name: str, lo: float = 0.0, hi: float = 1.0) -> float:
@@ -290,7 +290,7 @@ class AEConfig:
 
     def __post_init__(self):
         check_positive_int(self.latent_dim, "latent_dim")
-        self.hidden = _check_hidden(self.hidden, "hidden")
+        self.hidden = check_sizes(self.hidden, "hidden")
         if self.output not in _OUTPUTS:
             raise ValueError(f"output must be one of {_OUTPUTS}, got {self.output!r}")
         _check_rate(self.noise, "noise")
@@ -390,7 +390,7 @@ class VAEConfig:
 
     def __post_init__(self):
         check_positive_int(self.latent_dim, "latent_dim")
-        self.hidden = _check_hidden(self.hidden, "hidden")
+        self.hidden = check_sizes(self.hidden, "hidden")
         if self.likelihood not in ("bernoulli", "gaussian"):
             raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}")
         _check_rate(self.beta, "beta", 0.0, 1e3)
@@ -536,8 +536,8 @@ class GANConfig:
 
     def __post_init__(self):
         check_positive_int(self.latent_dim, "latent_dim")
-        self.g_hidden = _check_hidden(self.g_hidden, "g_hidden")
-        self.d_hidden = _check_hidden(self.d_hidden, "d_hidden")
+        self.g_hidden = check_sizes(self.g_hidden, "g_hidden")
+        self.d_hidden = check_sizes(self.d_hidden, "d_hidden")
         if self.loss not in GAN_LOSSES:
             raise ValueError(f"loss must be one of {GAN_LOSSES}, got {self.loss!r}")
         check_positive_int(self.d_steps, "d_steps")
@@ -660,6 +660,7 @@ class GAN(_FlatModel):
     @torch.no_grad()
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """``n`` generated vectors ``(n, dim)`` in the data's scale. ``seed`` fixes the noise."""
+        check_positive_int(n, "n")
         if not self.normalizer.fitted:
             raise RuntimeError("call fit(data) before sample: the normalizer learns the data's scale")
         return self._to_data(self._generate(self._noise(n, seed), ema=True))

@@ -18,7 +18,7 @@ from torch import nn
 from genrl_lib.seeding import single_thread
 
 __all__ = ["mlp", "obs_dim", "obs_to_tensor", "action_dim", "check_space", "check_factors", "factored_one_hot",
-           "TAXI_FACTORS"]
+           "TAXI_FACTORS", "check_sizes", "check_obs"]
 
 _ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "gelu": nn.GELU}
 
@@ -36,6 +36,7 @@ def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64), activation:
     """
     if in_dim <= 0 or out_dim <= 0:
         raise ValueError(f"in_dim and out_dim must be positive, got {in_dim}, {out_dim}")
+    hidden = check_sizes(hidden, "hidden")
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
     layers: list[nn.Module] = []
@@ -51,6 +52,66 @@ def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64), activation:
                 nn.init.orthogonal_(m.weight, out_gain if i == len(linears) - 1 else np.sqrt(2))
                 nn.init.zeros_(m.bias)
     return net
+
+
+def check_sizes(sizes, name: str = "hidden") -> tuple[int, ...]:
+    """Hidden-layer sizes as a tuple of positive ints: ``(64, 64)`` -> ``(64, 64)``; ``()`` (no hidden layer) is allowed.
+
+    Refuses, naming ``name``: a string (``tuple("64")`` would silently be ``(6, 4)``), a bare int (write ``(64,)``),
+    floats, bools and sizes below 1.
+    """
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (tuple, list, np.ndarray)):
+        hint = f" (write ({sizes},) for one layer)" if isinstance(sizes, (int, np.integer, str)) else ""
+        raise TypeError(f"{name} must be a tuple of positive ints such as (64, 64), got {type(sizes).__name__} "
+                        f"{sizes!r}{hint}")
+    bad = [h for h in list(sizes) if isinstance(h, (bool, np.bool_)) or not isinstance(h, (int, np.integer)) or h < 1]
+    if bad:
+        raise ValueError(f"{name} must be a tuple of positive ints such as (64, 64), got {tuple(sizes)!r} "
+                         f"(bad entries: {bad})")
+    return tuple(int(h) for h in sizes)
+
+
+def check_obs(obs, space: gym.Space, name: str = "obs") -> tuple[np.ndarray, bool]:
+    """Validate observations for ``predict``: one observation of ``space`` or a batch of them.
+
+    Box: ``obs`` of shape ``space.shape`` (one) or ``(B, *space.shape)`` (a batch), real and finite.
+    Discrete: an integer (one) or a 1-D integer array ``(B,)`` (a batch), each in ``[start, start + n)``.
+
+    Returns:
+        ``(batch, single)``: the observations as an array of shape ``(B, *space.shape)`` (``(B,)`` int64 for
+        Discrete; ``B = 1`` for one observation), and whether ``obs`` was a single observation.
+
+    Raises:
+        ValueError: another shape, NaN/inf, a non-integer or out-of-range Discrete observation (naming ``name``).
+    """
+    try:
+        x = np.asarray(obs)
+    except (ValueError, TypeError) as e:   # ragged nested lists
+        raise ValueError(f"{name} must be an observation of {space} or a batch of them, got {obs!r} ({e})") from None
+    if isinstance(space, gym.spaces.Discrete):
+        if x.ndim > 1 or not (np.issubdtype(x.dtype, np.integer) or (np.issubdtype(x.dtype, np.floating)
+                                                                     and np.all(np.isfinite(x)) and np.all(x == np.round(x)))):
+            raise ValueError(f"{name} must be an integer state of {space} (or a 1-D batch of them), got {obs!r}")
+        x = x.astype(np.int64)
+        if ((x < space.start) | (x >= space.start + space.n)).any():
+            raise ValueError(f"{name} {obs!r} is outside {space}: states are {int(space.start)}.."
+                             f"{int(space.start + space.n - 1)}")
+        return x.reshape(-1), x.ndim == 0
+    check_space(space, "observation_space", (gym.spaces.Box,))
+    shape = tuple(space.shape)
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
+        raise ValueError(f"{name} must be a numeric array of shape {shape} (or a batch {('B', *shape)}), "
+                         f"got {type(obs).__name__} {obs!r}")
+    if x.shape == shape:
+        single = True
+    elif x.ndim == len(shape) + 1 and x.shape[1:] == shape:
+        single = False
+    else:
+        raise ValueError(f"{name} has shape {x.shape}, but {space} expects one observation of shape {shape} "
+                         f"or a batch of shape {('B', *shape)}: pass the env's observation as it is")
+    if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or inf: {obs!r}; the env or a wrapper produced a non-finite value")
+    return x.reshape((-1, *shape)), single
 
 
 def check_space(space: gym.Space, name: str, allowed: tuple[type, ...]) -> gym.Space:
@@ -80,9 +141,7 @@ def obs_to_tensor(obs, space: gym.Space) -> torch.Tensor:
     (shape ``space.shape`` or ``(B, *space.shape)``) are flattened.
     """
     if isinstance(space, gym.spaces.Discrete):
-        idx = torch.as_tensor(np.asarray(obs), dtype=torch.long).reshape(-1) - int(space.start)
-        if (idx < 0).any() or (idx >= space.n).any():
-            raise ValueError(f"observation {obs!r} is outside {space}")
+        idx = torch.as_tensor(check_obs(obs, space, "observation")[0]) - int(space.start)
         return nn.functional.one_hot(idx, int(space.n)).float()
     check_space(space, "observation_space", (gym.spaces.Box,))
     x = torch.as_tensor(np.asarray(obs, dtype=np.float32))

@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.evaluation import check_bool, check_number, check_positive_int
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_space, mlp, obs_dim
+from genrl_lib.nets import action_dim, check_obs, check_sizes, check_space, mlp, obs_dim
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
@@ -118,17 +118,17 @@ class Config:
     seed: int = 0
 
     def validate(self) -> "Config":
-        """Check every field; raise ``ValueError`` naming the bad one. Returns ``self``."""
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
+        """Check every field; raise naming the bad one. Returns ``self``."""
+        self.gamma = check_number(self.gamma, "gamma", low=0.0, high=1.0)
         for name in ("learning_rate", "value_learning_rate"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+            setattr(self, name, check_number(getattr(self, name), name, low=0.0, low_open=True))
         if self.n_steps is not None:
             check_positive_int(self.n_steps, "n_steps")
-        if self.ent_coef < 0 or self.max_grad_norm < 0:
-            raise ValueError("ent_coef and max_grad_norm must be >= 0")
-        self.hidden = tuple(int(h) for h in self.hidden)
+        self.ent_coef = check_number(self.ent_coef, "ent_coef", low=0.0)
+        self.max_grad_norm = check_number(self.max_grad_norm, "max_grad_norm (0: no clipping)", low=0.0)
+        for name in ("baseline", "normalize"):
+            setattr(self, name, check_bool(getattr(self, name), name))
+        self.hidden = check_sizes(self.hidden, "hidden")
         check_seed(self.seed)
         return self
 
@@ -214,12 +214,21 @@ class PolicyGradient:
         return np.clip(a, self.action_space.low, self.action_space.high).reshape(self.action_space.shape)
 
     def predict(self, obs, state=None, episode_start=None, deterministic: bool = False):
-        """SB3's ``predict`` for one observation: ``(action, None)``; deterministic takes the mode."""
-        x = np.asarray(obs, dtype=np.float32).reshape(1, self._obs_dim)
+        """SB3's ``predict``: actions for one observation ``obs_shape`` or a batch ``(B, *obs_shape)``.
+
+        Returns ``(action, None)``: an int (Discrete) / ``act_shape`` array for one observation, or a ``(B,)`` int64 /
+        ``(B, *act_shape)`` array for a batch (so stable-baselines3's ``evaluate_policy`` works on these agents).
+        ``deterministic=True`` takes the mode (argmax / the Gaussian mean).
+        """
+        x, single = check_obs(obs, self.observation_space)
+        x = x.astype(np.float32).reshape(-1, self._obs_dim)
         with torch.no_grad():
-            out = self.policy(torch.from_numpy(x)).numpy()[0]
-        a = (int(out.argmax()) if self.discrete else out) if deterministic else self._sample(out)
-        return self._env_action(a), None
+            out = self.policy(torch.from_numpy(x)).numpy()
+        acts = [self._env_action((int(o.argmax()) if self.discrete else o) if deterministic else self._sample(o))
+                for o in out]
+        if single:
+            return acts[0], None
+        return (np.array(acts, dtype=np.int64) if self.discrete else np.stack(acts)), None
 
     # ---------------------------------------------------------------- the shared rollout / return path
     def _collect_segment(self, forward) -> EpisodeMemory:
@@ -345,6 +354,11 @@ class PolicyGradient:
     def load(cls, path, env=None) -> "PolicyGradient":
         """Load a saved agent (``torch.load(weights_only=True)``); pass ``env`` to keep training it."""
         state, meta = load_torch(path, _KIND)
+        saved = meta.get("class", "PolicyGradient")
+        if cls is PolicyGradient:   # the base class loads either, as the class that saved it
+            cls = {"REINFORCE": REINFORCE, "ActorCritic": ActorCritic}.get(saved, cls)
+        elif saved != cls.__name__:
+            raise ValueError(f"{path} holds a {saved}, not a {cls.__name__}: load it with {saved}.load")
         cfg = meta["config"]
         cfg["hidden"] = tuple(cfg["hidden"])
         agent = cls(None, Config(**cfg))

@@ -39,10 +39,10 @@ import torch
 from gymnasium.vector import AutoresetMode
 from torch import nn
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.evaluation import check_bool, check_number, check_positive_int
 from genrl_lib.gae import gae
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_space, mlp, obs_dim
+from genrl_lib.nets import action_dim, check_obs, check_sizes, check_space, mlp, obs_dim
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
@@ -102,32 +102,31 @@ class Config:
     torch_threads: int | None = 1
     backend: str = "numpy"
 
-    def validate(self) -> "Config":
-        """Check every field; raise ``ValueError`` naming the bad one. Returns ``self``."""
+    def validate(self, rollout: bool = True) -> "Config":
+        """Check every field; raise naming the bad one. ``rollout=False`` skips the check that ``batch_size``
+        divides ``n_envs * n_steps`` (before a VectorEnv has set ``n_envs``). Returns ``self``."""
         for name in ("n_envs", "n_steps", "batch_size", "n_epochs"):
             check_positive_int(getattr(self, name), name)
-        if (self.n_envs * self.n_steps) % self.batch_size:
+        if rollout and (self.n_envs * self.n_steps) % self.batch_size:
             raise ValueError(f"batch_size={self.batch_size} must divide the rollout size n_envs*n_steps="
                              f"{self.n_envs * self.n_steps}; pick a divisor, e.g. {self.n_envs * self.n_steps}")
         for name in ("gamma", "gae_lambda"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+            setattr(self, name, check_number(getattr(self, name), name, low=0.0, high=1.0))
         for name in ("learning_rate", "clip_range"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+            setattr(self, name, check_number(getattr(self, name), name, low=0.0, low_open=True))
         for name in ("ent_coef", "vf_coef", "max_grad_norm"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+            setattr(self, name, check_number(getattr(self, name), name, low=0.0))
+        self.log_std_init = check_number(self.log_std_init, "log_std_init (log of the initial action std)")
         for name in ("lr_schedule", "clip_schedule", "ent_schedule"):
             if getattr(self, name) not in ("constant", "linear"):
                 raise ValueError(f"{name} must be 'constant' or 'linear', got {getattr(self, name)!r}")
         if self.backend not in ("numpy", "torch"):
             raise ValueError(f"backend must be 'numpy' or 'torch', got {self.backend!r}")
-        if self.target_kl is not None and not self.target_kl > 0:
-            raise ValueError(f"target_kl must be positive or None, got {self.target_kl}")
+        self.normalize_advantage = check_bool(self.normalize_advantage, "normalize_advantage")
+        self.target_kl = check_number(self.target_kl, "target_kl", low=0.0, low_open=True, allow_none=True)
         if self.torch_threads is not None:
             check_positive_int(self.torch_threads, "torch_threads")
-        self.net_arch = tuple(int(h) for h in self.net_arch)
+        self.net_arch = check_sizes(self.net_arch, "net_arch")
         check_seed(self.seed)
         return self
 
@@ -199,7 +198,10 @@ class PPO:
 
     def __init__(self, env, config: Config | None = None, *, reward_fn: Callable | None = None,
                  callback: Callable | None = None, **hyperparameters):
-        config = dataclasses.replace(config or Config(), **self._check_keys(hyperparameters))
+        config = dataclasses.replace(config or Config(), **self._check_keys(hyperparameters)).validate(rollout=False)
+        for name, fn in (("reward_fn", reward_fn), ("callback", callback)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"{name} must be a function or None, got {type(fn).__name__} {fn!r}")
         self.config = config
         self.env, self._own_env = None, False
         if env is not None:
@@ -346,9 +348,8 @@ class PPO:
         Returns ``(action, None)``: an int (Discrete) / ``act_shape`` array for one observation, or ``(B,)`` /
         ``(B, *act_shape)`` for a batch. ``deterministic=True`` takes the mode (argmax / the Gaussian mean).
         """
-        x = np.asarray(obs, dtype=np.float32)
-        single = x.shape == tuple(self._obs_shape)
-        x = x.reshape(-1, self._obs_dim)
+        x, single = check_obs(obs, self.observation_space)
+        x = x.astype(np.float32).reshape(-1, self._obs_dim)
         with torch.no_grad():
             out = self.actor(torch.from_numpy(x)).numpy()
         if deterministic:
@@ -625,17 +626,36 @@ class PPO:
 
     # ---------------------------------------------------------------- persistence
     def save(self, path) -> None:
-        """Save networks, hyperparameters and spaces atomically and pickle-free (``genrl_lib.io``)."""
+        """Save networks, hyperparameters and spaces atomically, checksummed and pickle-free (``genrl_lib.io``).
+
+        A trained agent also saves what resuming needs: Adam's state (both backends), the step count, the random
+        generator and the episodes in progress (current observations, returns and lengths so far); see :meth:`load`.
+        """
         state = {"actor": self.actor.state_dict(), "critic": self.critic.state_dict()}
         if self.log_std is not None:
             state["log_std"] = self.log_std.detach().clone()
         meta = {"config": asdict(self.config), "observation_space": space_to_json(self.observation_space),
                 "action_space": space_to_json(self.action_space), "num_timesteps": self.num_timesteps}
+        if self.num_timesteps > 0:
+            state["adam"] = {"m": torch.from_numpy(self._adam_m.copy()), "v": torch.from_numpy(self._adam_v.copy()),
+                             "torch": self.optimizer.state_dict()}
+            meta["resume"] = {"adam_t": self._adam_t, "rng": self._rng.bit_generator.state}
+            if self._obs is not None:
+                state["episodes"] = {"obs": torch.from_numpy(self._obs.copy()), "ret": torch.from_numpy(self._ep_ret.copy()),
+                                     "len": torch.from_numpy(self._ep_len.copy()),
+                                     "prev_done": torch.from_numpy(self._prev_done.copy())}
         save_torch(path, _KIND, state, meta)
 
     @classmethod
-    def load(cls, path, env=None, **kwargs) -> "PPO":
-        """Load a saved agent (``torch.load(weights_only=True)``); pass ``env`` to keep training it."""
+    def load(cls, path, env=None, *, continue_episodes: bool = False, **kwargs) -> "PPO":
+        """Load a saved agent (``torch.load(weights_only=True)``); pass ``env`` to keep training it.
+
+        A trained agent continues with its Adam state, step count and random generator. ``continue_episodes=True``
+        also continues the episodes that were in progress at save time: pass the env in the state it had then (the
+        same object, or a ``copy.deepcopy`` taken at save time); ``save`` -> ``load`` -> ``learn`` then gives the same
+        weights as an uninterrupted run. By default the env is reset (seeded with ``config.seed``) at the next learn.
+        """
+        continue_episodes = check_bool(continue_episodes, "continue_episodes")
         state, meta = load_torch(path, _KIND)
         cfg = meta["config"]
         cfg["net_arch"] = tuple(cfg["net_arch"])
@@ -646,6 +666,18 @@ class PPO:
         if agent.log_std is not None:
             agent.log_std.data.copy_(state["log_std"])
         agent.num_timesteps = int(meta.get("num_timesteps", 0))
+        if "resume" in meta:
+            agent._adam_m[:], agent._adam_v[:] = state["adam"]["m"].numpy(), state["adam"]["v"].numpy()
+            agent.optimizer.load_state_dict(state["adam"]["torch"])
+            agent._adam_t = int(meta["resume"]["adam_t"])
+            agent._rng.bit_generator.state = meta["resume"]["rng"]
+        if continue_episodes:
+            if env is None or "episodes" not in state:
+                raise ValueError(f"continue_episodes=True needs an env and a file saved during training; {path} "
+                                 f"{'has no episodes in progress' if 'episodes' not in state else 'was loaded without env'}")
+            e = state["episodes"]
+            agent._obs, agent._ep_ret, agent._ep_len = e["obs"].numpy(), e["ret"].numpy(), e["len"].numpy()
+            agent._prev_done = e["prev_done"].numpy()
         if env is not None:
             agent.env, agent._own_env, n = cls._as_vec_env(env, agent.config, False)
             agent.config.n_envs = n
@@ -653,6 +685,9 @@ class PPO:
             if (agent.env.single_observation_space.shape != agent.observation_space.shape
                     or agent.env.single_action_space != agent.action_space):
                 raise ValueError("env's spaces differ from the saved agent's: load with an env of the same task")
+            if continue_episodes and len(agent._obs) != n:
+                raise ValueError(f"continue_episodes=True: {path} has {len(agent._obs)} episodes in progress, the env "
+                                 f"has {n} copies")
         return agent
 
     def close(self) -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
+from genrl_lib.evaluation import check_number, check_positive_int
+
 __all__ = ["TabularModel", "tabular_model", "value_iteration", "policy_evaluation", "expected_return",
            "return_std", "termination_probability", "greedy_from_q", "check_gamma"]
 
@@ -47,11 +49,7 @@ class TabularModel:
 
 def check_gamma(gamma) -> float:
     """Validate a discount factor: a number in ``[0, 1]``. Returns it as ``float``."""
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.floating, np.integer)):
-        raise TypeError(f"gamma must be a number in [0, 1], got {type(gamma).__name__}")
-    if not 0.0 <= float(gamma) <= 1.0:
-        raise ValueError(f"gamma must be in [0, 1], got {gamma}")
-    return float(gamma)
+    return check_number(gamma, "gamma", low=0.0, high=1.0)
 
 
 def tabular_model(env: gym.Env) -> TabularModel:
@@ -106,11 +104,11 @@ def value_iteration(env: gym.Env, gamma: float = 1.0, tol: float = 1e-9, max_ite
         ``(V, Q)``: ``V`` of shape ``(S,)`` and ``Q`` of shape ``(S, A)``.
     """
     gamma = check_gamma(gamma)
-    if not tol > 0:
-        raise ValueError(f"tol must be > 0, got {tol}")
+    tol = check_number(tol, "tol", low=0.0, low_open=True)
+    max_iter = check_positive_int(max_iter, "max_iter")
     m = tabular_model(env)
     V = np.zeros(m.n_states)
-    for _ in range(int(max_iter)):
+    for _ in range(max_iter):
         Q = m.R + gamma * m.T @ V
         V_new = Q.max(axis=1)
         delta = np.max(np.abs(V_new - V))
@@ -421,11 +419,7 @@ class QLearningResult:
 
 def check_alpha(alpha) -> float:
     """Validate a step size (learning rate): a number in ``(0, 1]``. Returns it as ``float``."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)):
-        raise TypeError(f"alpha must be a number in (0, 1], got {type(alpha).__name__}")
-    if not 0.0 < float(alpha) <= 1.0:
-        raise ValueError(f"alpha must be in (0, 1] (the step size of Q <- Q + alpha * TD error), got {alpha}")
-    return float(alpha)
+    return check_number(alpha, "alpha (the step size of Q <- Q + alpha * TD error)", low=0.0, high=1.0, low_open=True)
 
 
 def epsilon_schedule(epsilon, n_episodes: int, exploration_fraction: float = 0.5) -> np.ndarray:

@@ -211,6 +211,21 @@ def test_save_load_roundtrip(tmp_path):
     DQN.load(path, env=env).learn(50, progress_bar=False)   # can continue training with an env
 
 
+def test_save_load_continue_equals_an_uninterrupted_run(tmp_path):
+    """Resuming from a file gives the same weights, bit for bit, as continuing in memory: the file holds the
+    replay buffer, Adam's moments, the step count, the learning rate and the generator (the env is copied as it was)."""
+    straight = DQN(gym.make("CartPole-v1"), **small(seed=4)).learn(300, progress_bar=False)
+    env_then = copy.deepcopy(straight.env)
+    resumed = DQN.load(straight.save(tmp_path / "dqn.pt"), env=env_then)
+    assert resumed.num_timesteps == 300 and resumed.buffer.size == straight.buffer.size
+    straight.learn(300, progress_bar=False)
+    resumed.learn(300, progress_bar=False)
+    for a, b in zip([*straight.q_net.parameters(), *straight.target_net.parameters()],
+                    [*resumed.q_net.parameters(), *resumed.target_net.parameters()]):
+        assert torch.equal(a, b)
+    assert straight.episode_returns == resumed.episode_returns
+
+
 def test_discrete_observations_are_one_hot():
     agent = DQN(gym.make("FrozenLake-v1"), **small(seed=0)).learn(200, progress_bar=False)
     assert agent.q_net[0].in_features == 16

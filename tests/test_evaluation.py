@@ -65,3 +65,17 @@ def test_bad_inputs():
         as_action_fn(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="steps must be a positive int"):
         check_positive_int(-1, "steps")
+
+
+def test_check_number_and_check_bool():
+    from genrl_lib.evaluation import check_bool, check_number
+    assert check_number(3, "lr", low=0, low_open=True) == 3.0 and check_number(None, "kl", allow_none=True) is None
+    for bad in (float("nan"), float("inf"), 0.0, 2.0):
+        with pytest.raises(ValueError, match=r"lr must be a finite number in \(0, 1\]"):
+            check_number(bad, "lr", low=0, high=1, low_open=True)
+    for bad in ("0.1", True, None, [0.1]):
+        with pytest.raises(TypeError, match="lr must be a finite number"):
+            check_number(bad, "lr")
+    assert check_bool(np.bool_(True), "flag") is True
+    with pytest.raises(TypeError, match="flag must be True or False, got str 'no'"):
+        check_bool("no", "flag")

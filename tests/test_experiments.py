@@ -84,7 +84,7 @@ def test_bad_arguments(toy_columns, tmp_path):
 def test_cli_reports_errors(toy_columns, tmp_path, capsys):
     with pytest.raises(SystemExit):
         ex.main(["thesis-table", "--seeds", "0", "--out", str(tmp_path)])
-    assert "seeds must be a positive int" in capsys.readouterr().err
+    assert "--seeds: must be a positive integer" in capsys.readouterr().err
     assert ex.main(["thesis-table", "--seeds", "1", "--only", "hql-taxi", "--out", str(tmp_path), "--no-progress"]) == 0
     assert "| Epoch |" in capsys.readouterr().out
 

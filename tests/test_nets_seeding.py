@@ -135,3 +135,39 @@ def test_ppo_run_does_not_depend_on_thread_settings():
             params.append([p.detach().clone() for p in agent.actor.parameters()])
             agent.close()
     assert all(torch.equal(a, b) for a, b in zip(*params))
+
+
+def test_check_sizes_refuses_strings_and_non_positive_sizes():
+    from genrl_lib.nets import check_sizes
+    assert check_sizes([64, np.int64(32)]) == (64, 32) and check_sizes(()) == ()
+    with pytest.raises(TypeError, match=r"hidden must be a tuple of positive ints.*'64'"):
+        check_sizes("64")
+    with pytest.raises(TypeError, match=r"write \(64,\)"):
+        check_sizes(64)
+    for bad in ((64, 0), (64.5,), (True,)):
+        with pytest.raises(ValueError, match="net_arch must be a tuple of positive ints"):
+            check_sizes(bad, "net_arch")
+
+
+def test_check_obs_one_or_a_batch():
+    import gymnasium as gym
+
+    from genrl_lib.nets import check_obs
+    box = gym.spaces.Box(-1, 1, (4,))
+    x, single = check_obs(np.zeros(4), box)
+    assert single and x.shape == (1, 4)
+    x, single = check_obs(np.zeros((3, 4)), box)
+    assert not single and x.shape == (3, 4)
+    for bad in (np.zeros(8), np.zeros((2, 3)), np.zeros((1, 1, 4))):
+        with pytest.raises(ValueError, match="obs has shape"):
+            check_obs(bad, box)
+    with pytest.raises(ValueError, match="NaN"):
+        check_obs(np.full(4, np.nan), box)
+    with pytest.raises(ValueError, match="numeric"):
+        check_obs("left", box)
+    disc = gym.spaces.Discrete(5, start=1)
+    assert check_obs(3, disc)[1] and check_obs(np.array([1, 5]), disc)[0].tolist() == [1, 5]
+    with pytest.raises(ValueError, match="integer state"):
+        check_obs(1.5, disc)
+    with pytest.raises(ValueError, match="outside"):
+        check_obs(0, disc)

@@ -109,3 +109,23 @@ def _multi_discrete_env():
     env = gym.make("CartPole-v1")
     env.action_space = gym.spaces.MultiDiscrete([2, 2])
     return env
+
+
+def test_predict_takes_a_batch_so_sb3_evaluate_policy_works():
+    sb3 = pytest.importorskip("stable_baselines3.common.evaluation")
+    agent = REINFORCE("CartPole-v1", hidden=(8,))
+    one = agent.predict(np.zeros(4, np.float32), deterministic=True)[0]
+    batch = agent.predict(np.zeros((3, 4), np.float32), deterministic=True)[0]
+    assert isinstance(one, int) and batch.shape == (3,) and batch.dtype == np.int64 and (batch == one).all()
+    mean, _ = sb3.evaluate_policy(agent, gym.make("CartPole-v1"), n_eval_episodes=2)
+    assert mean > 0
+
+
+def test_each_class_refuses_the_other_classes_file(tmp_path):
+    REINFORCE("CartPole-v1", hidden=(8,)).save(tmp_path / "reinforce.pt")
+    ActorCritic("CartPole-v1", hidden=(8,)).save(tmp_path / "ac.pt")
+    with pytest.raises(ValueError, match=r"reinforce\.pt holds a REINFORCE, not a ActorCritic"):
+        ActorCritic.load(tmp_path / "reinforce.pt")
+    with pytest.raises(ValueError, match=r"ac\.pt holds a ActorCritic, not a REINFORCE"):
+        REINFORCE.load(tmp_path / "ac.pt")
+    assert type(PolicyGradient.load(tmp_path / "ac.pt")) is ActorCritic

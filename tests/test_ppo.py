@@ -216,3 +216,22 @@ def test_discrete_predict_and_load_rejects_other_kinds(tmp_path):
 def test_config_defaults_are_sb3s():
     c = Config()
     assert (c.n_steps, c.batch_size, c.n_epochs, c.gamma, c.gae_lambda, c.clip_range) == (2048, 64, 10, 0.99, 0.95, 0.2)
+
+
+@pytest.mark.parametrize("backend, env_id", [("numpy", "CartPole-v1"), ("torch", "Pendulum-v1")])
+def test_save_load_continue_equals_an_uninterrupted_run(tmp_path, backend, env_id):
+    """Adam's state, the generator and the episodes in progress are in the file: resuming gives the same weights,
+    bit for bit, as continuing in memory (the env is copied in the state it had at save time)."""
+    import copy
+
+    straight = PPO(env_id, **SMALL, backend=backend, seed=2).learn(64, progress_bar=False)
+    env_then = copy.deepcopy(straight.env)
+    straight.save(tmp_path / "ppo.pt")
+    resumed = PPO.load(tmp_path / "ppo.pt", env=env_then, continue_episodes=True)
+    straight.learn(64, progress_bar=False)
+    resumed.learn(64, progress_bar=False)
+    for a, b in zip(straight._params, resumed._params):
+        assert torch.equal(a, b)
+    assert resumed.num_timesteps == straight.num_timesteps == 128
+    with pytest.raises(ValueError, match="continue_episodes=True needs an env"):
+        PPO.load(tmp_path / "ppo.pt", continue_episodes=True)

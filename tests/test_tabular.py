@@ -95,7 +95,7 @@ def test_non_tabular_env_raises_type_error():
 
 
 def test_bad_arguments(taxi):
-    with pytest.raises(ValueError, match="gamma must be in"):
+    with pytest.raises(ValueError, match="gamma must be a finite number in"):
         check_gamma(1.5)
     with pytest.raises(TypeError, match="gamma"):
         check_gamma("0.9")
