@@ -150,7 +150,6 @@ def record(path: Path, summary: dict) -> None:
         chapters_[chapter] = {
             "runs": tags,
             "glued": {k: [g["min"], g["max"]] for k, g in s["glued"].items()},
-            "claims_failed": {k: c["failed"] for k, c in s["claims"].items() if c["failed"]},
         }
     save_json(path, data)
     print(f"ranges recorded in {path}")
