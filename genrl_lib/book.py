@@ -16,8 +16,6 @@ is also appended to that file as a JSON line, which is how that script collects 
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import os
 import sys
 
