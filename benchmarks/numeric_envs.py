@@ -67,6 +67,7 @@ def values(goal: str, result: dict) -> list[float]:
 def main(argv=None) -> int:
     a = parse_args(argv)
     sys.path.insert(0, str(ROOT))
+    from genrl_lib.io import save_json
     from genrl_lib.numerics import NUMERIC_ENVS, describe, numeric_env_vars
 
     if set(ENV_NAMES) != set(NUMERIC_ENVS):
@@ -94,9 +95,7 @@ def main(argv=None) -> int:
             res["goals"][g]["envs"][e] = {"values": v, "n_meeting": int(sum(x >= spec["threshold"] for x in v)),
                                           "n_seeds": len(v), "mean": sum(v) / len(v),
                                           "numeric_env": r.get("numeric_env"), "command": r.get("command")}
-    tmp = a.out / "result.json.tmp"
-    tmp.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(a.out / "result.json")
+    save_json(a.out / "result.json", res)   # atomic, like every result file of the library
     for g, gr in res["goals"].items():
         for e, er in gr["envs"].items():
             print(f"{g:<22} {e:<14} {er['n_meeting']}/{er['n_seeds']} >= {gr['threshold']}: "

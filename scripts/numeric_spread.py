@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from genrl_lib.io import load_json, save_json  # noqa: E402
 from genrl_lib.numerics import NUMERIC_ENVS, numeric_env_vars  # noqa: E402
 
 
@@ -139,7 +140,6 @@ def summarize(chapter: str, out: Path) -> dict:
 
 def record(path: Path, summary: dict) -> None:
     """Merge each chapter's glued-number ranges (and the runs they came from) into the JSON at ``path``."""
-    from genrl_lib.io import load_json, save_json
     from genrl_lib.numerics import describe
 
     data = load_json(path) if path.exists() else {}
@@ -210,7 +210,7 @@ def main(argv=None) -> int:
             span = f"{c['min']:.4g} .. {c['max']:.4g}" if "min" in c else ""
             flag = f"FAILED in {', '.join(c['failed'])}" if c["failed"] else "ok"
             print(f"  claim {name[:90]:<90} {span:<24} {flag}")
-    (out / "spread.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    save_json(out / "spread.json", summary)
     if args.record:
         record(args.record, summary)
     print(f"\n{len(runs)} runs in {time.perf_counter() - t0:.0f} s; summary in {out / 'spread.json'}")
