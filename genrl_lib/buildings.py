@@ -46,7 +46,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from genrl_lib.evaluation import check_bool
+from genrl_lib.checks import check_bool
 from genrl_lib.seeding import check_seed
 
 __all__ = ["BUILDINGS", "PERIODS", "make_building_env", "sinergym_id", "parse_period", "BuildingEnv",

@@ -22,16 +22,19 @@ simpler for a course book.
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 
-from genrl_lib.evaluation import as_action_fn, as_valid_action, check_positive_int
+from genrl_lib.checks import check_positive_int
+from genrl_lib.envs import spaces_of
+from genrl_lib.evaluation import as_action_fn, as_valid_action
 from genrl_lib.io import load_arrays, save_arrays, space_from_json, space_to_json
 
-__all__ = ["Demonstrations", "collect_demonstrations", "FIELDS"]
+__all__ = ["Demonstrations", "collect_demonstrations", "check_demonstrations", "FIELDS"]
 
 FIELDS = ("observations", "actions", "rewards", "next_observations", "terminations", "truncations", "episode_ids")
 KIND = "demonstrations"
@@ -202,3 +205,13 @@ def collect_demonstrations(env: gym.Env | str, policy, n_episodes: int, seed: in
     arrays = {f: np.asarray(v, dtype=dtypes.get(f)) for f, v in rows.items()}
     return Demonstrations(**arrays, observation_space=env.observation_space, action_space=env.action_space,
                           env_id=env.spec.id if env.spec is not None else "")
+
+
+def check_demonstrations(demonstrations, env) -> Demonstrations:
+    """Raise a clear error unless ``demonstrations`` is a :class:`Demonstrations` recorded in ``env``'s spaces."""
+    if not isinstance(demonstrations, Demonstrations):
+        raise TypeError("demonstrations must be a genrl_lib.demonstrations.Demonstrations (collect_demonstrations(...) "
+                        f"or Demonstrations.load(path)), got {type(demonstrations).__name__}")
+    obs_space, act_space = spaces_of(env)
+    demonstrations.check_env(types.SimpleNamespace(observation_space=obs_space, action_space=act_space))
+    return demonstrations

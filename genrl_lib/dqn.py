@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.optim.adam import adam
 
-from genrl_lib.evaluation import check_bool, check_number, check_positive_int
+from genrl_lib.checks import check_bool, check_number, check_positive_int
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_obs, check_sizes, check_space, mlp, obs_dim, obs_to_tensor
 from genrl_lib.seeding import check_seed, set_seed, single_thread

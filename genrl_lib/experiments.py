@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.checks import check_positive_int
 from genrl_lib.io import load_json, save_json
 from genrl_lib.numerics import describe as describe_numerics
 

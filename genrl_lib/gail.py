@@ -35,7 +35,6 @@ demonstrations, or your own ``obs_shift``/``obs_scale``): both ``D`` and the pol
 from __future__ import annotations
 
 import dataclasses
-import types
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -45,10 +44,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from genrl_lib.demonstrations import Demonstrations
-from genrl_lib.evaluation import check_bool, check_number
+from genrl_lib.demonstrations import Demonstrations, check_demonstrations
+from genrl_lib.envs import spaces_of
+from genrl_lib.checks import check_bool, check_number
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_factors, check_obs, check_sizes, check_space, factored_one_hot, mlp, obs_to_tensor
+from genrl_lib.nets import ObsEncoder, action_dim, check_factors, check_obs, check_sizes, check_space, mlp
+from genrl_lib.bc import BCConfig, behaviour_clone
 from genrl_lib.ppo import PPO, make_vec_env
 from genrl_lib.ppo import Config as PPOConfig
 from genrl_lib.seeding import check_seed
@@ -140,106 +141,6 @@ def disc_reward(logits: torch.Tensor, form: str) -> torch.Tensor:
     raise ValueError(f"reward must be one of {REWARDS}, got {form!r}")
 
 
-def spaces_of(env) -> tuple[gym.Space, gym.Space]:
-    """``(observation_space, action_space)`` of an env id, a ``gym.Env`` or a ``VectorEnv`` (single-env spaces)."""
-    if isinstance(env, str):
-        from genrl_lib.envs import make
-        e = make(env)
-        spaces = e.observation_space, e.action_space
-        e.close()
-        return spaces
-    if isinstance(env, gym.vector.VectorEnv):
-        return env.single_observation_space, env.single_action_space
-    if isinstance(env, gym.Env):
-        return env.observation_space, env.action_space
-    raise TypeError(f"env must be an env id, a gymnasium Env or a VectorEnv, got {type(env).__name__}")
-
-
-def check_demonstrations(demonstrations, env) -> Demonstrations:
-    """Raise a clear error unless ``demonstrations`` is a :class:`Demonstrations` recorded in ``env``'s spaces."""
-    if not isinstance(demonstrations, Demonstrations):
-        raise TypeError("demonstrations must be a genrl_lib.demonstrations.Demonstrations (collect_demonstrations(...) "
-                        f"or Demonstrations.load(path)), got {type(demonstrations).__name__}")
-    obs_space, act_space = spaces_of(env)
-    demonstrations.check_env(types.SimpleNamespace(observation_space=obs_space, action_space=act_space))
-    return demonstrations
-
-
-class ObsEncoder:
-    """Observation encoding shared by the policy and the discriminator.
-
-    Discrete observations -> one-hot ``(B, n)``, or with ``factors`` the factored one-hot ``(B, sum(factors))``
-    (:func:`genrl_lib.nets.factored_one_hot`), or with ``factors`` and ``keep_one_hot`` both ``(B, n + sum(factors))``;
-    Box observations -> flat ``(B, d)``, then ``(x − shift) / scale``.
-
-    Args:
-        space: the env's observation space.
-        shift, scale: ``(d,)`` arrays (Box only; default 0 and 1).
-        factors: Discrete only: sizes of the variables the state index encodes (product = ``space.n``).
-        keep_one_hot: with ``factors``, put the plain one-hot in front of the factored blocks.
-    """
-
-    def __init__(self, space: gym.Space, shift=None, scale=None, factors=None, keep_one_hot: bool = False):
-        check_space(space, "observation_space", (gym.spaces.Discrete, gym.spaces.Box))
-        self.space = space
-        self.discrete = isinstance(space, gym.spaces.Discrete)
-        self.factors = None if factors is None else check_factors(factors, space)
-        self.keep_one_hot = bool(keep_one_hot) and self.factors is not None
-        if self.factors is not None:
-            self.dim = sum(self.factors) + (int(space.n) if self.keep_one_hot else 0)
-        else:
-            self.dim = int(space.n) if self.discrete else int(np.prod(space.shape))
-        if self.discrete and (shift is not None or scale is not None):
-            raise ValueError("obs_shift/obs_scale apply to Box observations only; Discrete ones are one-hot encoded")
-        self.shift = np.zeros(self.dim, np.float32) if shift is None else np.asarray(shift, np.float32).reshape(-1)
-        self.scale = np.ones(self.dim, np.float32) if scale is None else np.asarray(scale, np.float32).reshape(-1)
-        if self.shift.shape != (self.dim,) or self.scale.shape != (self.dim,):
-            raise ValueError(f"obs_shift and obs_scale must have {self.dim} entries, got {self.shift.shape}, "
-                             f"{self.scale.shape}")
-        if not (self.scale > 0).all():
-            raise ValueError("obs_scale must be positive everywhere")
-
-    @classmethod
-    def fit(cls, space: gym.Space, observations: np.ndarray, factors=None, keep_one_hot: bool = False) -> "ObsEncoder":
-        """Standardize with the mean and std of ``observations (N, *obs_shape)`` (std floored at 1e-6·max + 1e-8);
-        Discrete spaces are one-hot (or factored one-hot with ``factors``) encoded, not standardized."""
-        if isinstance(space, gym.spaces.Discrete):
-            return cls(space, factors=factors, keep_one_hot=keep_one_hot)
-        if factors is not None:
-            check_factors(factors, space)       # raises: factors need a Discrete space
-        x = np.asarray(observations, np.float64).reshape(len(observations), -1)
-        std = x.std(axis=0)
-        return cls(space, x.mean(axis=0), np.maximum(std, 1e-6 * std.max() + 1e-8))
-
-    @property
-    def identity(self) -> bool:
-        """True when encoding is a no-op (a Box space without scaling)."""
-        return not self.discrete and not self.shift.any() and bool((self.scale == 1).all())
-
-    @property
-    def encoded_space(self) -> gym.spaces.Box:
-        """The Box space the policy sees."""
-        if self.identity:
-            return self.space
-        if self.discrete:
-            return gym.spaces.Box(0.0, 1.0, (self.dim,), np.float32)
-        return gym.spaces.Box(-np.inf, np.inf, (self.dim,), np.float32)
-
-    def __call__(self, obs) -> np.ndarray:
-        """Encode one observation or a batch: float32 ``(B, dim)``."""
-        if self.factors is not None:
-            x = factored_one_hot(obs, self.space, self.factors)
-            if self.keep_one_hot:
-                x = torch.cat([obs_to_tensor(obs, self.space), x], dim=1)
-            return x.numpy()
-        x = obs_to_tensor(obs, self.space).numpy()
-        return x if self.discrete else (x - self.shift) / self.scale
-
-    def encode_one(self, obs) -> np.ndarray:
-        """Encode a single observation to ``(dim,)`` (the env wrapper's function)."""
-        return self(obs)[0]
-
-
 def _wrap_env(env, enc: ObsEncoder, n_envs: int | None):
     """The env the policy trains in: observations encoded by ``enc`` (a no-op when ``enc.identity``)."""
     if enc.identity:
@@ -251,19 +152,6 @@ def _wrap_env(env, enc: ObsEncoder, n_envs: int | None):
         raise ValueError("observation encoding (Discrete observations or normalize_obs) needs an env id or a single "
                          "gym.Env, so that each copy encodes its own final observation; pass the id instead")
     return wrap(env)
-
-
-class _SpaceEnv(gym.Env):
-    """A stand-in env carrying only spaces, to build networks when loading without an env."""
-
-    def __init__(self, observation_space, action_space):
-        self.observation_space, self.action_space = observation_space, action_space
-
-    def reset(self, *, seed=None, options=None):  # pragma: no cover - never stepped
-        raise RuntimeError("this agent was loaded without an env: GAIL.load(path, env=..., demonstrations=...)")
-
-    def step(self, action):  # pragma: no cover
-        raise RuntimeError("this agent was loaded without an env")
 
 
 def _split_hyperparameters(hp: dict) -> tuple[dict, dict]:
@@ -295,8 +183,10 @@ class GAIL:
             ``ppo.history``, the TRUE env ``episode_returns``, ``episode_lengths``, ``episode_timesteps``.
     """
 
-    def __init__(self, env, demonstrations: Demonstrations, config: Config | None = None, *,
-                 ppo_config: PPOConfig | None = None, obs_shift=None, obs_scale=None, **hyperparameters):
+    def __init__(self, env, demonstrations: Demonstrations | None, config: Config | None = None, *,
+                 ppo_config: PPOConfig | None = None, obs_shift=None, obs_scale=None,
+                 observation_space: gym.Space | None = None, action_space: gym.Space | None = None,
+                 **hyperparameters):
         mine, ppo_hp = _split_hyperparameters(hyperparameters)
         if "seed" in mine:
             ppo_hp["seed"] = mine["seed"]
@@ -304,22 +194,36 @@ class GAIL:
         ppo_cfg = dataclasses.replace(ppo_config or PPOConfig(), **ppo_hp)
         if ppo_config is None:
             ppo_cfg.seed = self.config.seed          # one seed for D_ω and π_θ unless a PPO config says otherwise
-        self.demonstrations = check_demonstrations(demonstrations, env)
-        obs_space, act_space = spaces_of(env)
+        if env is None:                              # acting only (GAIL.load without env): spaces are enough
+            if observation_space is None or action_space is None or demonstrations is not None:
+                raise ValueError("env=None builds a GAIL that only acts: pass observation_space and action_space and "
+                                 "no demonstrations (to train, pass an env and demonstrations)")
+            self.demonstrations, obs_space, act_space = None, observation_space, action_space
+        else:
+            self.demonstrations = check_demonstrations(demonstrations, env)
+            obs_space, act_space = spaces_of(env)
         fac = dict(factors=self.config.obs_factors, keep_one_hot=self.config.obs_encoding == "one_hot+factored")
         if obs_shift is not None or obs_scale is not None:
             enc = ObsEncoder(obs_space, obs_shift, obs_scale, **fac)
         elif self.config.normalize_obs:
-            enc = ObsEncoder.fit(obs_space, demonstrations.observations, **fac)
+            if self.demonstrations is None:
+                raise ValueError("normalize_obs=True without demonstrations: pass obs_shift and obs_scale")
+            enc = ObsEncoder.fit(obs_space, self.demonstrations.observations, **fac)
         else:
             enc = ObsEncoder(obs_space, **fac)
-        n_envs = ppo_cfg.n_envs if isinstance(env, str) else None
-        kw = {"n_envs": ppo_cfg.n_envs} if "n_envs" in ppo_hp else {}
-        ppo = PPO(_wrap_env(env, enc, n_envs), ppo_cfg, reward_fn=self._reward, callback=self._on_rollout, **kw)
-        if isinstance(env, str):
-            ppo._own_env = True
+        hooks = dict(reward_fn=self._reward, callback=self._on_rollout)
+        self._no_env, self._own_env = env is None, False
+        if env is None:
+            ppo = PPO(None, ppo_cfg, observation_space=enc.encoded_space, action_space=act_space, **hooks)
+        else:
+            n_envs = ppo_cfg.n_envs if isinstance(env, str) else None
+            kw = {"n_envs": ppo_cfg.n_envs} if "n_envs" in ppo_hp else {}
+            wrapped = _wrap_env(env, enc, n_envs)
+            self._own_env = isinstance(env, str) and wrapped is not env   # GAIL made the vector env: it closes it
+            ppo = PPO(wrapped, ppo_cfg, **hooks, **kw)
         self._setup(ppo, enc, act_space)
-        self._encode_demonstrations()
+        if self.demonstrations is not None:
+            self._encode_demonstrations()
 
     # ---------------------------------------------------------------- construction
     def _setup(self, ppo: PPO, enc: ObsEncoder, act_space: gym.Space) -> None:
@@ -435,7 +339,7 @@ class GAIL:
         ``callback(gail)`` runs after each iteration's discriminator step; returning ``False`` stops.
         Returns ``self``.
         """
-        if getattr(self, "_no_env", False):
+        if self._no_env:
             raise ValueError("this GAIL was loaded without an env: GAIL.load(path, env=..., demonstrations=...) to train")
         self._user_callback = callback
         try:
@@ -447,12 +351,12 @@ class GAIL:
     def pretrain(self, progress_bar: bool = False, **bc_hyperparameters) -> "GAIL":
         """Initialize the policy by behaviour cloning on the demonstrations (:func:`genrl_lib.bc.behaviour_clone`,
         ``bc_hyperparameters`` = fields of :class:`genrl_lib.bc.BCConfig`, ``seed`` defaults to GAIL's). Returns ``self``."""
-        from genrl_lib.bc import BCConfig, behaviour_clone
-
         if self.demonstrations is None:
             raise ValueError("this GAIL was loaded without demonstrations: GAIL.load(path, env=..., demonstrations=...)")
         bc_hyperparameters.setdefault("seed", self.config.seed)
-        self.history["bc_pretrain"] = behaviour_clone(self, BCConfig(**bc_hyperparameters), progress_bar)
+        d = self.demonstrations
+        self.history["bc_pretrain"] = behaviour_clone(self.ppo.policy, self.encoder(d.observations), d.actions,
+                                                      BCConfig(**bc_hyperparameters), progress_bar)
         return self
 
     @property
@@ -470,12 +374,9 @@ class GAIL:
     def save(self, path) -> None:
         """Save policy, critic, discriminator, encoder and both configs atomically and pickle-free."""
         p = self.ppo
-        state = {"actor": p.actor.state_dict(), "critic": p.critic.state_dict(),
-                 "discriminator": self.discriminator.state_dict(),
+        state = {**p.policy.nested_state(), "discriminator": self.discriminator.state_dict(),
                  "obs_shift": torch.from_numpy(self.encoder.shift.copy()),
                  "obs_scale": torch.from_numpy(self.encoder.scale.copy())}
-        if p.log_std is not None:
-            state["log_std"] = p.log_std.detach().clone()
         meta = {"config": asdict(self.config), "ppo_config": asdict(p.config),
                 "observation_space": space_to_json(self.observation_space),
                 "action_space": space_to_json(self.action_space), "num_timesteps": p.num_timesteps,
@@ -491,42 +392,26 @@ class GAIL:
         cfg = Config(**{**meta["config"], "disc_hidden": tuple(meta["config"]["disc_hidden"])}).validate()
         pcfg = PPOConfig(**{**meta["ppo_config"], "net_arch": tuple(meta["ppo_config"]["net_arch"])})
         obs_space, act_space = space_from_json(meta["observation_space"]), space_from_json(meta["action_space"])
-        discrete = isinstance(obs_space, gym.spaces.Discrete)
-        enc = ObsEncoder(obs_space, None if discrete else state["obs_shift"].numpy(),
-                         None if discrete else state["obs_scale"].numpy(), factors=cfg.obs_factors,
-                         keep_one_hot=cfg.obs_encoding == "one_hot+factored")
-        self = cls.__new__(cls)
-        self.config = cfg
         if (env is None) != (demonstrations is None):
             raise ValueError("pass both env and demonstrations to keep training, or neither to only act")
-        if env is None:
-            stand_in = gym.vector.SyncVectorEnv([lambda: _SpaceEnv(enc.encoded_space, act_space)] * pcfg.n_envs)
-            ppo = PPO(stand_in, pcfg)
-            self._no_env = True
-            self.demonstrations = None
-        else:
-            self.demonstrations = check_demonstrations(demonstrations, env)
-            if spaces_of(env) != (obs_space, act_space):
-                raise ValueError("env's spaces differ from the saved agent's: load with an env of the same task")
-            n_envs = pcfg.n_envs if isinstance(env, str) else None
-            ppo = PPO(_wrap_env(env, enc, n_envs), pcfg)
-            ppo._own_env = isinstance(env, str)
-            self._no_env = False
-        ppo.reward_fn, ppo.callback = self._reward, self._on_rollout
-        self._setup(ppo, enc, act_space)
-        ppo.actor.load_state_dict(state["actor"])
-        ppo.critic.load_state_dict(state["critic"])
-        if ppo.log_std is not None:
-            ppo.log_std.data.copy_(state["log_std"])
-        ppo.num_timesteps = int(meta.get("num_timesteps", 0))
-        self.discriminator.load_state_dict(state["discriminator"])
-        if self.demonstrations is not None:
-            self._encode_demonstrations()
-        return self
+        if env is not None and spaces_of(env) != (obs_space, act_space):
+            raise ValueError("env's spaces differ from the saved agent's: load with an env of the same task")
+        box = not isinstance(obs_space, gym.spaces.Discrete)
+        agent = cls(env, demonstrations, cfg, ppo_config=pcfg,
+                    obs_shift=state["obs_shift"].numpy() if box else None,
+                    obs_scale=state["obs_scale"].numpy() if box else None,
+                    observation_space=None if env is not None else obs_space,
+                    action_space=None if env is not None else act_space)
+        agent.ppo.policy.load_nested_state(state)
+        agent.ppo.num_timesteps = int(meta.get("num_timesteps", 0))
+        agent.discriminator.load_state_dict(state["discriminator"])
+        return agent
 
     def close(self) -> None:
-        """Close the env if this agent made it."""
+        """Close the env if this agent (or its PPO) made it."""
         self.ppo.close()
+        if self._own_env:
+            self.ppo.env.close()
 
 
 # ==================================================================== the benchmark's per-seed protocol
@@ -624,7 +509,8 @@ def true_return(env_id: str, policy, n_eval_episodes: int = 20) -> float:
     Taxi: the exact expected return of the greedy policy (:func:`genrl_lib.tabular.expected_return`, 200-step
     limit included); ``n_eval_episodes`` is then unused.
     """
-    from genrl_lib.evaluation import check_positive_int, evaluate_policy
+    from genrl_lib.checks import check_positive_int
+    from genrl_lib.evaluation import evaluate_policy
     from genrl_lib.tabular import expected_return
 
     if _check_env_id(env_id) == "Taxi-v4":
@@ -650,7 +536,7 @@ def protocol_demonstrations(env_id: str, seed: int, *, n_trajectories: int, ever
     :func:`expert_policy`; reset seeds ``1000·seed + i``), subsampled every ``every`` transitions from a random
     offset per episode (``subsample(every, seed=seed)``; ``every=1`` keeps the full trajectories)."""
     from genrl_lib.demonstrations import collect_demonstrations
-    from genrl_lib.evaluation import check_positive_int
+    from genrl_lib.checks import check_positive_int
 
     _check_env_id(env_id)
     seed = check_seed(seed)
@@ -698,7 +584,7 @@ def run_protocol(env_id: str, seed: int, *, n_trajectories: int, every: int = 20
     import time
 
     from genrl_lib.bc import BehaviourCloning
-    from genrl_lib.evaluation import check_positive_int
+    from genrl_lib.checks import check_positive_int
     from genrl_lib.seeding import set_seed
 
     preset = dict(PRESETS[_check_env_id(env_id)])

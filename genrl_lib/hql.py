@@ -31,7 +31,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.checks import check_positive_int
 from genrl_lib.generative import GAN, GANConfig
 from genrl_lib.io import load_arrays, load_torch, save_arrays, save_torch
 from genrl_lib.progress import progress_bar as _progress_bar

@@ -24,9 +24,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from genrl_lib.evaluation import check_bool, check_number, check_positive_int
+from genrl_lib.checks import check_bool, check_number, check_positive_int
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_obs, check_sizes, check_space, mlp, obs_dim
+from genrl_lib.nets import check_obs, check_sizes
+from genrl_lib.policies import ActorCriticPolicy
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
@@ -141,8 +142,10 @@ class PolicyGradient:
         config: a :class:`Config`; keyword ``hyperparameters`` override its fields.
 
     Attributes:
-        policy: MLP ``(B, obs_dim) -> (B, n_actions)`` logits, or ``(B, act_dim)`` Gaussian means.
-        critic: MLP ``(B, obs_dim) -> (B, 1)`` or ``None`` (REINFORCE without baseline).
+        policy: the :class:`~genrl_lib.policies.ActorCriticPolicy` (PPO's class, torch's default initialization):
+            ``policy.actor`` maps ``(B, obs_dim)`` to ``(B, n_actions)`` logits or ``(B, act_dim)`` Gaussian means.
+        critic: ``policy.critic``, an MLP ``(B, obs_dim) -> (B, 1)``, or ``None`` (REINFORCE without baseline).
+        log_std: ``policy.log_std`` (Box actions) or ``None``.
         history: per update ``loss``, ``grad_norm``; per episode ``episode_returns``, ``episode_lengths``.
     """
 
@@ -166,18 +169,14 @@ class PolicyGradient:
 
     def _build(self, obs_space, act_space) -> None:
         c = self.config
-        check_space(obs_space, "observation_space", (gym.spaces.Box,))
-        check_space(act_space, "action_space", (gym.spaces.Discrete, gym.spaces.Box))
-        self.observation_space, self.action_space = obs_space, act_space
-        self.discrete = isinstance(act_space, gym.spaces.Discrete)
-        self._obs_dim, self._act_dim = obs_dim(obs_space), action_dim(act_space)
-        torch.manual_seed(c.seed)
-        self.policy = mlp(self._obs_dim, self._act_dim, c.hidden, c.activation)
-        self.log_std = None if self.discrete else nn.Parameter(torch.zeros(self._act_dim))
         self.uses_critic = c.baseline or c.n_steps is not None
-        self.critic = mlp(self._obs_dim, 1, c.hidden, c.activation) if self.uses_critic else None
-        pol_params = [*self.policy.parameters()] + ([] if self.discrete else [self.log_std])
-        self.optimizer = torch.optim.Adam(pol_params, lr=c.learning_rate)
+        self.policy = ActorCriticPolicy(obs_space, act_space, c.hidden, c.activation, ortho_init=False,
+                                        log_std_init=0.0, critic=self.uses_critic, seed=c.seed)
+        self.observation_space, self.action_space = obs_space, act_space
+        self.discrete = self.policy.discrete
+        self._obs_dim, self._act_dim = self.policy.obs_dim, self.policy.act_dim
+        self.critic, self.log_std = self.policy.critic, self.policy.log_std
+        self.optimizer = torch.optim.Adam(self.policy.actor_parameters(), lr=c.learning_rate)
         self.value_optimizer = (torch.optim.Adam(self.critic.parameters(), lr=c.value_learning_rate)
                                 if self.critic is not None else None)
         self._rng = np.random.default_rng(c.seed)
@@ -186,27 +185,10 @@ class PolicyGradient:
         self.history = {"loss": [], "grad_norm": [], "episode_returns": [], "episode_lengths": []}
 
     # ---------------------------------------------------------------- acting
-    def _numpy_policy(self):
-        """The policy's layers as NumPy views (no copy): acting then costs microseconds per step."""
-        layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) if isinstance(m, nn.Linear) else m
-                  for m in self.policy]
-        fns = {nn.ReLU: lambda x: np.maximum(x, 0.0), nn.Tanh: np.tanh}
-        if not all(isinstance(L, tuple) or type(L) in fns for L in layers):
-            return lambda x: self.policy(torch.from_numpy(x)).detach().numpy()
-
-        def forward(x):
-            for L in layers:
-                x = x @ L[0].T + L[1] if isinstance(L, tuple) else fns[type(L)](x)
-            return x
-        return forward
-
     def _sample(self, out: np.ndarray):
-        if self.discrete:
-            p = np.exp(out - out.max())
-            cdf = np.cumsum(p)
-            return int(min(np.searchsorted(cdf, self._rng.random() * cdf[-1], side="right"), self._act_dim - 1))
-        std = np.exp(self.log_std.detach().numpy())
-        return (out + std * self._rng.standard_normal(out.shape)).astype(np.float32)
+        """One action ``a ~ π_θ(·|s)`` from the actor's output ``out (act_dim,)`` (:meth:`ActorCriticPolicy.sample`)."""
+        a = self.policy.sample(out[None], self._rng)[0]
+        return int(a) if self.discrete else a
 
     def _env_action(self, a):
         if self.discrete:
@@ -222,13 +204,10 @@ class PolicyGradient:
         """
         x, single = check_obs(obs, self.observation_space)
         x = x.astype(np.float32).reshape(-1, self._obs_dim)
-        with torch.no_grad():
-            out = self.policy(torch.from_numpy(x)).numpy()
-        acts = [self._env_action((int(o.argmax()) if self.discrete else o) if deterministic else self._sample(o))
-                for o in out]
+        acts = self.policy.env_action(self.policy.predict(x, deterministic, self._rng))
         if single:
-            return acts[0], None
-        return (np.array(acts, dtype=np.int64) if self.discrete else np.stack(acts)), None
+            return (int(acts[0]) if self.discrete else acts[0]), None
+        return acts, None
 
     # ---------------------------------------------------------------- the shared rollout / return path
     def _collect_segment(self, forward) -> EpisodeMemory:
@@ -257,14 +236,6 @@ class PolicyGradient:
                 self._obs = obs
                 return m
 
-    def _logp_entropy(self, states: torch.Tensor, actions: torch.Tensor):
-        out = self.policy(states)
-        if self.discrete:
-            logp_all = torch.log_softmax(out, dim=1)
-            return logp_all.gather(1, actions[:, None]).squeeze(1), -(logp_all.exp() * logp_all).sum(1)
-        dist = torch.distributions.Normal(out, self.log_std.exp())
-        return dist.log_prob(actions).sum(1), dist.entropy().sum(1)
-
     def segment_targets(self, memory: EpisodeMemory):
         """Returns ``G (T,)`` and weights ``w (T,)`` of a segment (both float32 tensors), the shared step.
 
@@ -290,7 +261,7 @@ class PolicyGradient:
         c = self.config
         G, w = self.segment_targets(memory)
         states, actions, _ = (torch.from_numpy(x) for x in memory.arrays())
-        logp, ent = self._logp_entropy(states, actions)
+        logp, ent = self.policy.log_prob_entropy(states, actions)
         loss = -(w * logp).mean() - c.ent_coef * ent.mean()           # return-weighted negative log-likelihood
         if not torch.isfinite(loss):
             raise FloatingPointError("policy-gradient loss is non-finite (check rewards and learning_rate)")
@@ -320,7 +291,7 @@ class PolicyGradient:
         with single_thread(), _bar(total_episodes, progress_bar) as bar:
             while len(h["episode_returns"]) - start < total_episodes:
                 n_before = len(h["episode_returns"])
-                self._update(self._collect_segment(self._numpy_policy()))
+                self._update(self._collect_segment(self.policy.numpy_actor()))
                 if len(h["episode_returns"]) > n_before:
                     bar.update(1)
                     recent = h["episode_returns"][-window:]
@@ -341,11 +312,8 @@ class PolicyGradient:
     # ---------------------------------------------------------------- persistence
     def save(self, path) -> None:
         """Save networks and hyperparameters atomically and pickle-free (``genrl_lib.io``)."""
-        state = {"policy": self.policy.state_dict()}
-        if self.critic is not None:
-            state["critic"] = self.critic.state_dict()
-        if self.log_std is not None:
-            state["log_std"] = self.log_std.detach().clone()
+        nested = self.policy.nested_state()
+        state = {"policy": nested.pop("actor"), **nested}     # the file keeps the actor under "policy"
         save_torch(path, _KIND, state, {"class": type(self).__name__, "config": asdict(self.config),
                                         "observation_space": space_to_json(self.observation_space),
                                         "action_space": space_to_json(self.action_space)})
@@ -363,11 +331,7 @@ class PolicyGradient:
         cfg["hidden"] = tuple(cfg["hidden"])
         agent = cls(None, Config(**cfg))
         agent._build(space_from_json(meta["observation_space"]), space_from_json(meta["action_space"]))
-        agent.policy.load_state_dict(state["policy"])
-        if agent.critic is not None:
-            agent.critic.load_state_dict(state["critic"])
-        if agent.log_std is not None:
-            agent.log_std.data.copy_(state["log_std"])
+        agent.policy.load_nested_state({"actor": state["policy"], **{k: v for k, v in state.items() if k != "policy"}})
         if env is not None:
             agent.env = gym.make(env) if isinstance(env, str) else env
         return agent
@@ -424,14 +388,14 @@ def gradient_estimates(agent: PolicyGradient, n_episodes: int, weighting: str = 
         agent._ep_ret, agent._ep_len = 0.0, 0
         episodes = []
         for _ in range(n_episodes):
-            m = agent._collect_segment(agent._numpy_policy())
+            m = agent._collect_segment(agent.policy.numpy_actor())
             s, a, r = m.arrays()
             episodes.append((s, a, discounted_returns(r, agent.config.gamma)))
             agent.memory = EpisodeMemory()
             agent._obs, _ = agent.env.reset()
             agent._ep_ret, agent._ep_len = 0.0, 0
         b = float(np.mean(np.concatenate([G for _, _, G in episodes])))
-        params = list(agent.policy.parameters()) + ([] if agent.discrete else [agent.log_std])
+        params = agent.policy.actor_parameters()
         rows = []
         for s, a, G in episodes:
             w = torch.from_numpy(G)
@@ -440,7 +404,7 @@ def gradient_estimates(agent: PolicyGradient, n_episodes: int, weighting: str = 
             elif weighting == "value":
                 with torch.no_grad():
                     w = w - agent.critic(torch.from_numpy(s)).squeeze(1)
-            logp, _ = agent._logp_entropy(torch.from_numpy(s), torch.from_numpy(a))
+            logp, _ = agent.policy.log_prob_entropy(torch.from_numpy(s), torch.from_numpy(a))
             grads = torch.autograd.grad((w * logp).sum(), params)
             rows.append(torch.cat([g.reshape(-1) for g in grads]).double().numpy())
         return np.stack(rows)

@@ -39,17 +39,18 @@ import torch
 from gymnasium.vector import AutoresetMode
 from torch import nn
 
-from genrl_lib.evaluation import check_bool, check_number, check_positive_int
+from genrl_lib.checks import check_bool, check_number, check_positive_int
 from genrl_lib.gae import gae
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_obs, check_sizes, check_space, mlp, obs_dim
+from genrl_lib.nets import check_obs, check_sizes
+from genrl_lib.policies import NUMPY_ACTIVATIONS, ActorCriticPolicy
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["Config", "PPO", "Rollout", "make_vec_env", "linear_schedule_value"]
 
 _KIND = "ppo"
-_NUMPY_ACT = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}
+_NUMPY_ACT = NUMPY_ACTIVATIONS
 
 
 @dataclass
@@ -175,7 +176,8 @@ def make_vec_env(env_id: str, n_envs: int, seed: int | None = None, **make_kwarg
 
 
 class PPO:
-    """PPO-clip for Discrete or Box action spaces and Box/Discrete observations, on gymnasium vector envs.
+    """PPO-clip for Discrete or Box action spaces and Box observations, on gymnasium vector envs (Discrete
+    observations: encode them first, e.g. with :class:`genrl_lib.nets.ObsEncoder` as GAIL does).
 
     Args:
         env: an env id (a ``SyncVectorEnv`` of ``n_envs`` copies is made), a single ``gym.Env``
@@ -187,17 +189,22 @@ class PPO:
             ``history["episode_returns"]`` keep the env's reward).
         callback: optional ``callback(rollout: Rollout) -> bool | None`` run after each collection,
             before ``reward_fn`` and the update; ``False`` stops ``learn``.
+        observation_space, action_space: with ``env=None``, build the agent from these spaces alone (to act, or
+            to be loaded into); ``learn`` then refuses until an env is given through :meth:`load`.
 
     Attributes:
         history: dict of lists, one entry per update: ``timesteps``, ``approx_kl``, ``clip_fraction``,
             ``entropy``, ``explained_variance``, ``value_loss``, ``policy_loss``, ``learning_rate``,
             ``clip_range``, ``wall_time``; and per finished episode ``episode_returns``, ``episode_lengths``,
             ``episode_timesteps`` (env steps when it ended).
-        actor, critic: the torch MLPs ``(B, obs_dim) -> (B, n_actions or act_dim)`` and ``(B, obs_dim) -> (B, 1)``.
+        policy: the :class:`~genrl_lib.policies.ActorCriticPolicy` (actor π_θ, critic V_φ, ``log_std``).
+        actor, critic, log_std: its parts (``policy.actor`` ...), the torch MLPs ``(B, obs_dim) -> (B, n_actions or
+            act_dim)`` and ``(B, obs_dim) -> (B, 1)``.
     """
 
     def __init__(self, env, config: Config | None = None, *, reward_fn: Callable | None = None,
-                 callback: Callable | None = None, **hyperparameters):
+                 callback: Callable | None = None, observation_space: gym.Space | None = None,
+                 action_space: gym.Space | None = None, **hyperparameters):
         config = dataclasses.replace(config or Config(), **self._check_keys(hyperparameters)).validate(rollout=False)
         for name, fn in (("reward_fn", reward_fn), ("callback", callback)):
             if fn is not None and not callable(fn):
@@ -208,6 +215,10 @@ class PPO:
             self.env, self._own_env, n = self._as_vec_env(env, config, "n_envs" in hyperparameters)
             config.n_envs = n
             self._build(self.env.single_observation_space, self.env.single_action_space, config)
+        elif observation_space is not None or action_space is not None:
+            if observation_space is None or action_space is None:
+                raise ValueError("env=None: pass both observation_space and action_space to build the agent")
+            self._build(observation_space, action_space, config)
         self.reward_fn, self.callback = reward_fn, callback
         self._obs = None
         self.num_timesteps = 0
@@ -240,19 +251,15 @@ class PPO:
         raise TypeError(f"env must be an env id, a gymnasium Env or a VectorEnv, got {type(env).__name__}")
 
     def _build(self, obs_space: gym.Space, act_space: gym.Space, config: Config) -> None:
-        self.config = config.validate()
-        check_space(obs_space, "observation_space", (gym.spaces.Box,))
-        check_space(act_space, "action_space", (gym.spaces.Discrete, gym.spaces.Box))
+        self.config = c = config.validate()
+        self.policy = ActorCriticPolicy(obs_space, act_space, c.net_arch, c.activation, ortho_init=True,
+                                        log_std_init=c.log_std_init, seed=c.seed)
+        self.actor, self.critic, self.log_std = self.policy.actor, self.policy.critic, self.policy.log_std
         self.observation_space, self.action_space = obs_space, act_space
-        self.discrete = isinstance(act_space, gym.spaces.Discrete)
+        self.discrete = self.policy.discrete
         self._obs_shape = obs_space.shape
-        self._obs_dim, self._act_dim = obs_dim(obs_space), action_dim(act_space)
-        c = config
-        torch.manual_seed(c.seed)
-        self.actor = mlp(self._obs_dim, self._act_dim, c.net_arch, c.activation, out_gain=0.01)
-        self.critic = mlp(self._obs_dim, 1, c.net_arch, c.activation, out_gain=1.0)
-        self.log_std = nn.Parameter(torch.full((self._act_dim,), float(c.log_std_init))) if not self.discrete else None
-        self._params = [*self.actor.parameters(), *self.critic.parameters()] + ([self.log_std] if not self.discrete else [])
+        self._obs_dim, self._act_dim = self.policy.obs_dim, self.policy.act_dim
+        self._params = self.policy.ordered_parameters()
         # One flat float32 buffer holds every parameter; the torch modules' tensors are views of it, so the
         # NumPy backend (and the NumPy actor used while acting) reads and writes the very same numbers.
         n = sum(p.numel() for p in self._params)
@@ -283,8 +290,6 @@ class PPO:
             "timesteps", "approx_kl", "clip_fraction", "entropy", "explained_variance", "value_loss",
             "policy_loss", "learning_rate", "clip_range", "ent_coef", "wall_time",
             "episode_returns", "episode_lengths", "episode_timesteps")}
-        if not self.discrete:
-            self._low, self._high = act_space.low.astype(np.float32), act_space.high.astype(np.float32)
 
     # ---------------------------------------------------------------- NumPy networks
     def _np_forward(self, layers, x: np.ndarray) -> list[np.ndarray]:
@@ -329,18 +334,7 @@ class PPO:
             else:
                 with torch.no_grad():
                     out = self.actor(torch.from_numpy(obs)).numpy()
-        if self.discrete:
-            z = np.exp(out - out.max(axis=1, keepdims=True))
-            cdf = np.cumsum(z, axis=1)
-            u = self._rng.random(len(obs))[:, None] * cdf[:, -1:]
-            return np.minimum((cdf < u).sum(axis=1), self._act_dim - 1)   # inverse-CDF sampling of π(·|s)
-        std = np.exp(self._np_log_std[0])
-        return (out + std * self._rng.standard_normal(out.shape)).astype(np.float32)
-
-    def _env_action(self, a: np.ndarray) -> np.ndarray:
-        if self.discrete:
-            return a + int(self.action_space.start)
-        return np.clip(a, self._low, self._high).reshape((len(a), *self.action_space.shape))
+        return self.policy.sample(out, self._rng)
 
     def predict(self, obs, state=None, episode_start=None, deterministic: bool = False):
         """SB3's ``predict``: actions for one observation ``obs_shape`` or a batch ``(B, *obs_shape)``.
@@ -350,30 +344,10 @@ class PPO:
         """
         x, single = check_obs(obs, self.observation_space)
         x = x.astype(np.float32).reshape(-1, self._obs_dim)
-        with torch.no_grad():
-            out = self.actor(torch.from_numpy(x)).numpy()
-        if deterministic:
-            a = out.argmax(axis=1) if self.discrete else out
-        else:
-            a = self._sample(x, out)
-        a = self._env_action(a)
+        a = self.policy.env_action(self.policy.predict(x, deterministic, self._rng))
         return (a[0].item() if self.discrete else a[0]) if single else a, None
 
     # ---------------------------------------------------------------- learning
-    def _dist_terms(self, obs: torch.Tensor, actions: torch.Tensor):
-        """log π_θ(a|s) ``(B,)`` and entropy ``(B,)`` for flat observations ``(B, obs_dim)`` (torch)."""
-        out = self.actor(obs)
-        if self.discrete:
-            logp_all = torch.log_softmax(out, dim=1)
-            logp = logp_all.gather(1, actions.unsqueeze(1)).squeeze(1)
-            entropy = -(logp_all.exp() * logp_all).sum(dim=1)
-            return logp, entropy
-        log_std = self.log_std.expand_as(out)
-        z = (actions - out) / log_std.exp()
-        logp = (-0.5 * z.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(dim=1)
-        entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(dim=1)
-        return logp, entropy
-
     def _collect(self) -> Rollout:
         c, env = self.config, self.env
         T, N = c.n_steps, self.env.num_envs
@@ -389,7 +363,7 @@ class PPO:
             obs_b[t] = obs
             a = self._sample(obs)
             act_b[t] = a
-            nobs, r, term, trunc, info = env.step(self._env_action(a))
+            nobs, r, term, trunc, info = env.step(self.policy.env_action(a))
             nobs = nobs.reshape(N, self._obs_dim)
             rew_b[t], term_b[t], trunc_b[t] = r, term, trunc
             next_b[t] = nobs
@@ -516,7 +490,7 @@ class PPO:
         else:
             obs, acts = torch.from_numpy(obs), torch.from_numpy(acts)
             with torch.no_grad():
-                old_logp = self._dist_terms(obs, acts)[0]
+                old_logp = self.policy.log_prob_entropy(obs, acts)[0]
             adv, ret = torch.from_numpy(adv), torch.from_numpy(ret)
             for g in self.optimizer.param_groups:
                 g["lr"] = lr
@@ -544,8 +518,7 @@ class PPO:
     def _torch_step(self, obs, acts, old_logp, adv, ret, eps: float, lr: float, ent_coef: float) -> np.ndarray:
         """One minibatch step with torch autograd: the readable reference of :meth:`_np_step`."""
         c = self.config
-        logp, entropy = self._dist_terms(obs, acts)
-        v = self.critic(obs).squeeze(1)
+        v, logp, entropy = self.policy.evaluate_actions(obs, acts)
         if c.normalize_advantage and len(adv) > 1:
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
         log_ratio = logp - old_logp
@@ -631,9 +604,7 @@ class PPO:
         A trained agent also saves what resuming needs: Adam's state (both backends), the step count, the random
         generator and the episodes in progress (current observations, returns and lengths so far); see :meth:`load`.
         """
-        state = {"actor": self.actor.state_dict(), "critic": self.critic.state_dict()}
-        if self.log_std is not None:
-            state["log_std"] = self.log_std.detach().clone()
+        state = self.policy.nested_state()
         meta = {"config": asdict(self.config), "observation_space": space_to_json(self.observation_space),
                 "action_space": space_to_json(self.action_space), "num_timesteps": self.num_timesteps}
         if self.num_timesteps > 0:
@@ -659,12 +630,9 @@ class PPO:
         state, meta = load_torch(path, _KIND)
         cfg = meta["config"]
         cfg["net_arch"] = tuple(cfg["net_arch"])
-        agent = cls(None, Config(**cfg), **kwargs)
-        agent._build(space_from_json(meta["observation_space"]), space_from_json(meta["action_space"]), agent.config)
-        agent.actor.load_state_dict(state["actor"])
-        agent.critic.load_state_dict(state["critic"])
-        if agent.log_std is not None:
-            agent.log_std.data.copy_(state["log_std"])
+        agent = cls(None, Config(**cfg), observation_space=space_from_json(meta["observation_space"]),
+                    action_space=space_from_json(meta["action_space"]), **kwargs)
+        agent.policy.load_nested_state(state)
         agent.num_timesteps = int(meta.get("num_timesteps", 0))
         if "resume" in meta:
             agent._adam_m[:], agent._adam_v[:] = state["adam"]["m"].numpy(), state["adam"]["v"].numpy()

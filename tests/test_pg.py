@@ -38,7 +38,7 @@ def test_baseline_uses_value_and_weights_are_advantages():
     agent = REINFORCE("CartPole-v1", baseline=True, normalize=False, seed=0)
     agent.learn(2, progress_bar=False)
     assert agent.critic is not None
-    m = agent._collect_segment(agent._numpy_policy())
+    m = agent._collect_segment(agent.policy.numpy_actor())
     G, w = agent.segment_targets(m)
     with torch.no_grad():
         v = agent.critic(torch.from_numpy(m.arrays()[0])).squeeze(1)
@@ -48,7 +48,7 @@ def test_baseline_uses_value_and_weights_are_advantages():
 
 def test_actor_critic_segments_bootstrap():
     agent = ActorCritic("CartPole-v1", n_steps=4, seed=0)
-    m = agent._collect_segment(agent._numpy_policy())
+    m = agent._collect_segment(agent.policy.numpy_actor())
     assert len(m) == 4 and not m.terminated                # cut after 4 steps, mid-episode
     G, _ = agent.segment_targets(m)
     with torch.no_grad():
@@ -71,7 +71,7 @@ def test_box_actions_and_save_load(tmp_path):
 
 def test_gradient_estimates_shapes_and_baseline_effect():
     agent = REINFORCE("CartPole-v1", baseline=True, seed=0).learn(3, progress_bar=False)
-    n_params = sum(p.numel() for p in agent.policy.parameters())
+    n_params = sum(p.numel() for p in agent.policy.actor_parameters())
     g_ret = gradient_estimates(agent, 6, "return", seed=1)
     g_mean = gradient_estimates(agent, 6, "mean_baseline", seed=1)
     assert g_ret.shape == (6, n_params)
