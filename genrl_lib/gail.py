@@ -274,9 +274,8 @@ class GAIL:
         c = self.config
         valid = ro.valid.reshape(-1)
         pol_x = self._disc_input(ro.obs.reshape(-1, self.encoder.dim)[valid], ro.actions.reshape(len(valid), -1)[valid])
-        self._terminated = ro.terminated & ro.valid
         if c.absorbing:
-            pol_x = torch.cat([pol_x, self._absorbing_input(int(self._terminated.sum()))])
+            pol_x = torch.cat([pol_x, self._absorbing_input(int((ro.terminated & ro.valid).sum()))])
         loss = acc_e = acc_p = float("nan")
         for _ in range(c.disc_steps):
             b = c.disc_batch_size or len(pol_x)
@@ -306,18 +305,41 @@ class GAIL:
             return False
         return None
 
-    def _reward(self, obs, actions, next_obs) -> np.ndarray:
-        """PPO's ``reward_fn``: ``(T, N, obs_dim)`` encoded observations, ``(T, N[, act])`` actions -> ``(T, N)``."""
-        T, N = obs.shape[:2]
+    def _reward(self, ro) -> np.ndarray:
+        """PPO's ``reward_fn``: the learned reward of the rollout it is handed (:meth:`rollout_reward`)."""
+        r = self.rollout_reward(ro.obs, ro.actions, ro.terminated & ro.valid)
+        self.history["reward_mean"].append(float(r.mean()))
+        return r
+
+    def rollout_reward(self, obs, actions, terminated) -> np.ndarray:
+        """The learned reward of a rollout, a function of its arguments and ``D_ω`` only.
+
+        ``r_t = reward(z_t)`` with ``z_t = logit D_ω(s_t, a_t)`` (the ``reward`` form of the config), plus, with
+        ``absorbing=True``, ``Σ_{k≥1} γ^k r(s_∅) = γ/(1−γ)·r(s_∅)`` at each terminal step (the absorbing state's
+        return: the episode does not end for the learner, it stays in ``s_∅``).
+
+        Args:
+            obs: ``(T, N, obs_dim)`` encoded observations (as the policy sees them).
+            actions: ``(T, N)`` action indices (Discrete, from 0) or ``(T, N, act_dim)``.
+            terminated: ``(T, N)`` bool, the steps after which the episode terminated (not truncated).
+
+        Returns:
+            ``(T, N)`` float32 rewards.
+        """
+        obs, terminated = np.asarray(obs, np.float32), np.asarray(terminated, bool)
+        T, N = terminated.shape
+        if obs.shape[:2] != (T, N):
+            raise ValueError(f"obs has shape {obs.shape} but terminated {terminated.shape}: both must start with "
+                             "(n_steps, n_envs)")
         with torch.no_grad():
-            z = self.discriminator(self._disc_input(obs.reshape(T * N, -1), actions.reshape(T * N, -1))).squeeze(1)
+            z = self.discriminator(self._disc_input(obs.reshape(T * N, -1),
+                                                    np.asarray(actions).reshape(T * N, -1))).squeeze(1)
         r = disc_reward(z, self.config.reward).numpy().reshape(T, N)
-        if self.config.absorbing and self._terminated.any():
+        if self.config.absorbing and terminated.any():
             with torch.no_grad():
                 r_abs = float(disc_reward(self.discriminator(self._absorbing_input(1)), self.config.reward))
             g = self.ppo.config.gamma
-            r = r + self._terminated * (r_abs * g / (1.0 - g) if g < 1 else 0.0)   # Σ_k≥1 γ^k r(s_∅)
-        self.history["reward_mean"].append(float(r.mean()))
+            r = r + terminated * (r_abs * g / (1.0 - g) if g < 1 else 0.0)   # Σ_k≥1 γ^k r(s_∅)
         return r
 
     def reward(self, observations, actions) -> np.ndarray:

@@ -16,7 +16,8 @@ Usage mirrors stable-baselines3::
 
 Two hooks make PPO the engine of adversarial imitation (GAIL) without copying it:
 
-* ``reward_fn(obs, actions, next_obs) -> (T, N)`` replaces the environment's reward in the update;
+* ``reward_fn(rollout) -> (T, N)`` replaces the environment's reward in the update: a function of the
+  rollout it scores (observations, actions, next observations, terminations), nothing else;
 * ``callback(rollout)`` runs after each rollout is collected and before the update (e.g. to train a
   discriminator on ``rollout.obs``/``rollout.actions``); returning ``False`` stops training.
 
@@ -184,9 +185,10 @@ class PPO:
             (then ``n_envs`` must be 1) or a ``gym.vector.VectorEnv`` (its ``num_envs`` sets N;
             both SAME_STEP and NEXT_STEP autoreset are handled).
         config: a :class:`Config`; keyword ``hyperparameters`` override its fields.
-        reward_fn: optional learned reward ``(obs (T,N,*obs), actions (T,N[,*act]), next_obs (T,N,*obs))
-            -> (T, N)`` array or tensor that replaces the env reward in the update (evaluation and
-            ``history["episode_returns"]`` keep the env's reward).
+        reward_fn: optional learned reward ``reward_fn(rollout: Rollout) -> (T, N)`` array or tensor that replaces
+            the env reward in the update (evaluation and ``history["episode_returns"]`` keep the env's reward). It
+            receives the rollout it scores, with ``obs``/``next_obs`` shaped ``(T, N, *obs_shape)`` and ``actions``
+            ``(T, N)`` or ``(T, N, *act_shape)``, and the episode ends (``terminated``, ``truncated``, ``valid``).
         callback: optional ``callback(rollout: Rollout) -> bool | None`` run after each collection,
             before ``reward_fn`` and the update; ``False`` stops ``learn``.
         observation_space, action_space: with ``env=None``, build the agent from these spaces alone (to act, or
@@ -394,7 +396,8 @@ class PPO:
             return ro.rewards
         shape_o = (*ro.obs.shape[:2], *self._obs_shape)
         acts = ro.actions if self.discrete else ro.actions.reshape((*ro.actions.shape[:2], *self.action_space.shape))
-        out = self.reward_fn(ro.obs.reshape(shape_o), acts, ro.next_obs.reshape(shape_o))
+        out = self.reward_fn(dataclasses.replace(ro, obs=ro.obs.reshape(shape_o), actions=acts,
+                                                 next_obs=ro.next_obs.reshape(shape_o)))
         if isinstance(out, torch.Tensor):
             out = out.detach().cpu().numpy()
         out = np.asarray(out, dtype=np.float32)

@@ -130,14 +130,56 @@ def test_reward_forms_and_their_signs():
 def test_absorbing_adds_discounted_value_at_terminal_steps(cart_demos):
     g = GAIL("CartPole-v1", cart_demos, seed=0, gamma=0.9, **SMALL)
     obs, acts = np.zeros((3, 2, 4), np.float32), np.zeros((3, 2), np.int64)
-    g._terminated = np.zeros((3, 2), bool)
-    base = g._reward(obs, acts, obs)
-    g._terminated[1, 0] = True
-    r = g._reward(obs, acts, obs)
+    terminated = np.zeros((3, 2), bool)
+    base = g.rollout_reward(obs, acts, terminated)
+    terminated[1, 0] = True
+    r = g.rollout_reward(obs, acts, terminated)
     with torch.no_grad():
-        r_abs = float(disc_reward(g.discriminator(g._absorbing_input(1)), "logit"))
+        r_abs = float(disc_reward(g.discriminator(torch.eye(4 + 2 + 1)[-1:]), "logit"))   # s_∅: only the flag set
     assert np.allclose(r[1, 0] - base[1, 0], r_abs * 0.9 / 0.1, atol=1e-4)
     assert np.allclose(np.delete(r.ravel(), 2), np.delete(base.ravel(), 2))
+    g.close()
+
+
+def test_rollout_reward_is_a_pure_function_of_the_rollout(cart_demos):
+    """The reward depends on (obs, actions, terminations) and D only: same input, same output, nothing changed,
+    whatever ran before; and it is -logit D(s, a) where no episode ended (the default 'logit' form)."""
+    g = GAIL("CartPole-v1", cart_demos, seed=0, **SMALL).learn(128, progress_bar=False)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(4, 2, 4)).astype(np.float32)
+    acts, term = rng.integers(2, size=(4, 2)), np.zeros((4, 2), bool)
+    before = {k: v.clone() for k, v in g.discriminator.state_dict().items()}
+    n_hist = len(g.history["reward_mean"])
+    r1 = g.rollout_reward(obs, acts, term)
+    g.rollout_reward(rng.normal(size=(4, 2, 4)), acts, ~term)        # another rollout in between
+    r2 = g.rollout_reward(obs, acts, term)
+    assert np.array_equal(r1, r2) and r1.shape == (4, 2)
+    assert len(g.history["reward_mean"]) == n_hist
+    assert all(torch.equal(v, g.discriminator.state_dict()[k]) for k, v in before.items())
+    d = g.discriminate(obs.reshape(8, 4), acts.reshape(8)).reshape(4, 2)
+    np.testing.assert_allclose(r1, np.log((1 - d) / d), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="n_steps, n_envs"):
+        g.rollout_reward(obs[:3], acts, term)
+    g.close()
+
+
+def test_ppo_trains_on_the_learned_reward_of_each_rollout(cart_demos):
+    """Through the hooks: the rewards PPO's update uses are GAIL's reward of that rollout, with D as it was
+    after that rollout's discriminator step (not zeros, not the env's reward)."""
+    g = GAIL("CartPole-v1", cart_demos, seed=0, **SMALL)
+    seen, update = [], g.ppo.update
+
+    def spy(ro, progress_remaining=1.0):
+        expected = g.rollout_reward(ro.obs, ro.actions, ro.terminated & ro.valid)
+        seen.append((ro.train_rewards.copy(), expected, ro.rewards.copy()))
+        return update(ro, progress_remaining)
+
+    g.ppo.update = spy
+    g.learn(256, progress_bar=False)
+    assert len(seen) == 2
+    for used, expected, env_reward in seen:
+        np.testing.assert_allclose(used, expected, rtol=1e-6)
+        assert np.abs(used).max() > 1e-3 and not np.allclose(used, env_reward)
     g.close()
 
 
