@@ -10,8 +10,8 @@ import numpy as np
 from genrl_lib.checks import check_bool, check_number, check_positive_int  # noqa: F401 (re-exported)
 from genrl_lib.seeding import check_seed
 
-__all__ = ["EvalResult", "evaluate_policy", "as_action_fn", "as_valid_action", "check_positive_int", "check_number",
-           "check_bool"]
+__all__ = ["EvalResult", "evaluate_policy", "as_action_fn", "as_valid_action", "binned_mean", "check_positive_int",
+           "check_number", "check_bool"]
 
 
 @dataclass(frozen=True)
@@ -117,3 +117,16 @@ def evaluate_policy(policy, env: gym.Env | str, n_episodes: int = 10, seed: int 
         if own:
             env.close()
     return EvalResult(mean=float(returns.mean()), std=float(returns.std()), returns=returns, lengths=lengths)
+
+
+def binned_mean(ends, values, total: int, width: int, decimals: int = 3) -> list[float | None]:
+    """Learning curve on a fixed grid: ``ends (K,)`` env steps at which episodes ended, ``values (K,)`` their
+    returns -> ``ceil(total / width)`` floats, the mean of the values ending in each ``(lo, lo + width]`` bin
+    rounded to ``decimals`` (``None`` for an empty bin). The one binner of the library and its benchmarks."""
+    total, width = check_positive_int(total, "total"), check_positive_int(width, "width")
+    ends, values = np.asarray(ends), np.asarray(values, float)
+    if ends.shape != values.shape:
+        raise ValueError(f"ends and values must have the same shape, got {ends.shape} and {values.shape}")
+    edges = np.arange(0, total + width, width)
+    return [round(float(values[(ends > lo) & (ends <= hi)].mean()), decimals) if ((ends > lo) & (ends <= hi)).any()
+            else None for lo, hi in zip(edges[:-1], edges[1:])]

@@ -36,26 +36,23 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
 
+from genrl_lib.bc import BCConfig, behaviour_clone
+from genrl_lib.checks import check_bool, check_number
 from genrl_lib.demonstrations import Demonstrations, check_demonstrations
 from genrl_lib.envs import spaces_of
-from genrl_lib.checks import check_bool, check_number
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import ObsEncoder, action_dim, check_factors, check_obs, check_sizes, check_space, mlp
-from genrl_lib.bc import BCConfig, behaviour_clone
-from genrl_lib.ppo import PPO, make_vec_env
-from genrl_lib.ppo import Config as PPOConfig
+from genrl_lib.ppo import PPO, PPOConfig, make_vec_env
 from genrl_lib.seeding import check_seed
 
-__all__ = ["Config", "GAIL", "ObsEncoder", "PRESETS", "REWARDS", "check_demonstrations", "disc_reward", "expert_policy",
-           "binned_mean", "epoch_callback", "protocol_demonstrations", "run_protocol", "spaces_of", "true_return"]
+__all__ = ["Config", "GAIL", "ObsEncoder", "REWARDS", "check_demonstrations", "disc_reward", "spaces_of"]
 
 _KIND = "gail"
 REWARDS = ("logit", "positive", "negative")
@@ -434,242 +431,3 @@ class GAIL:
         self.ppo.close()
         if self._own_env:
             self.ppo.env.close()
-
-
-# ==================================================================== the benchmark's per-seed protocol
-# Used by benchmarks/gail.py, the book and the experiments runner: one place, no copies.
-CARTPOLE_EXPERT_PATH = Path(__file__).parent / "data" / "gail_cartpole_expert.pt"
-
-PRESETS: dict[str, dict] = {
-    # rl-zoo's CartPole PPO settings (as in benchmarks/ppo_cartpole.py); GAIL with Config's defaults.
-    "CartPole-v1": {
-        "ppo": dict(n_envs=8, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98, gae_lambda=0.8,
-                    learning_rate=1e-3, lr_schedule="linear", clip_range=0.2, clip_schedule="linear", ent_coef=0.0),
-        "gail": {},
-        "total_timesteps": 300_000,
-        "pretrain": False,
-        "bc": dict(net_arch=(64, 64)),
-        "curve_bin": 5_000,
-    },
-    # Taxi: a setting of ours. On one-hot Taxi states the gradient penalty slowed the discriminator without
-    # helping (trial: 64 full trajectories, seed 0: -21 with it, 7.1 without). PPO from scratch on one-hot
-    # states did not find the drop-off in the budget, so the policy starts from behaviour cloning. Budget 400k
-    # (was 200k; tuning seed 11, 64 full trajectories: 4.34 after 200k, oscillating; 7.79 after 400k; 10 PPO
-    # epochs at 200k: 6.97). The factored encoding (obs_encoding="factored") was worse on tuning seeds 10, 11
-    # (64 full trajectories, 200k: -230 factored, -115/-134 one-hot+factored, vs 7.80/4.34 one-hot).
-    # Robustness (issue 7): with PPO's per-minibatch advantage normalization and disc_lr 3e-4, tuning seeds 10-14
-    # (64 full trajectories, 400k) ended at 7.80, 7.79, -44.14, 6.48, 6.43: D stayed near chance (loss ~1.34), the
-    # normalization blew its small, noisy rewards up to unit-size advantages, the policy's entropy fell to ~0.03 and
-    # a near-deterministic policy drifted into a loop it never left (PPO's approximate KL ~0 from then on). Without
-    # advantage normalization (steps scale with the learned reward) and with a faster D (disc_lr 1e-3), all ten
-    # tuning seeds 10-19 ended >= 7.0: 7.78 7.10 7.84 7.09 7.10 7.86 7.07 7.82 7.78 7.73 (mean 7.52, seeds 10..19).
-    # Also tried on tuning seeds (final returns; stopped at the first seed below 7.0): ent_coef 0.03 (7.84, -53.13)
-    # and 0.1 (-40.39); max_grad_norm 0 (3.69), with ent_coef 0.03 (5.80); no normalization alone (9 of 10, 5.06 on
-    # seed 16), with ent_coef 0.03 (6.41), 0 (7.11, 7.77, 6.44 on seeds 16, 13, 17), learning_rate 6e-4 (7.00);
-    # disc_steps 5 (10 of 10, min 7.04, mean 7.50) and disc_steps 5 + disc_lr 1e-3 (10 of 10, min 7.05, mean 7.52),
-    # both costlier.
-    # Those figures were measured on another machine. Rerun here (same commands, OMP_NUM_THREADS=1), that preset
-    # (n_epochs 4) ended on tuning seeds 10-19 at 7.11 7.77 7.80 7.11 7.11 7.14 6.39 7.10 7.77 6.36 (8 of 10 >= 7.0)
-    # and on the benchmark seeds 0-4 at 7.80 7.78 6.48 7.07 7.82. The lost points are start states from which the
-    # greedy policy never delivers (9 in all on the ten tuning seeds; 2 cost a seed its 7.0): corners, never in the
-    # demonstrations, where D rewards every action alike and the nearly uniform policy's argmax drives into the wall
-    # (tabular.termination_probability finds them). More PPO epochs per rollout sharpen the policy in such rarely
-    # visited states: n_epochs 8 ended on seeds 10-19 at 7.81 7.76 7.82 7.81 7.80 7.71 7.62 7.84 7.73 7.67 (10 of 10,
-    # min 7.62, no start state left undelivered). Also tried here: ent_schedule "linear" (9 of 10, 3 stuck starts;
-    # 6.50 on seed 10), both (seeds 10-14: 7.80 7.78 7.82 7.13 7.82).
-    "Taxi-v4": {
-        "ppo": dict(n_envs=8, n_steps=128, batch_size=256, n_epochs=8, gamma=0.99, gae_lambda=0.95,
-                    learning_rate=3e-4, lr_schedule="linear", ent_coef=0.01, normalize_advantage=False),
-        "gail": dict(grad_penalty=0.0, disc_lr=1e-3),
-        "total_timesteps": 400_000,
-        "pretrain": True,
-        "bc": dict(net_arch=(64, 64)),
-        "curve_bin": 5_000,
-    },
-}
-
-
-def epoch_callback(total_timesteps: int, epochs, on_epoch: Callable) -> tuple[Callable, list]:
-    """A :meth:`GAIL.learn` callback that records something at training epochs (an epoch is
-    ``total_timesteps // 100`` env steps, the thesis table's convention).
-
-    After the first GAIL iteration that reaches epoch ``e`` of ``epochs`` (increasing ints), ``on_epoch(gail)``
-    is appended to the returned list; an iteration that reaches several epochs calls it once for each.
-
-    Returns:
-        ``(callback, results)``: pass ``callback`` to ``learn``; ``results`` fills with one entry per epoch reached.
-    """
-    step, results = total_timesteps // 100, []
-
-    def callback(gail) -> None:
-        while len(results) < len(epochs) and gail.num_timesteps >= epochs[len(results)] * step:
-            results.append(on_epoch(gail))
-
-    return callback, results
-
-
-def _check_env_id(env_id) -> str:
-    if env_id not in PRESETS:
-        raise ValueError(f"env_id must be one of {sorted(PRESETS)} (the protocol's presets), got {env_id!r}")
-    return env_id
-
-
-def expert_policy(env_id: str):
-    """The benchmark's expert: ``"CartPole-v1"`` -> the cached PPO agent ``genrl_lib/data/gail_cartpole_expert.pt``
-    (``predict``-able); ``"Taxi-v4"`` -> the optimal value-iteration policy, an ``(500,)`` int array."""
-    from genrl_lib.tabular import greedy_from_q, value_iteration
-
-    if _check_env_id(env_id) == "Taxi-v4":
-        return greedy_from_q(value_iteration(gym.make("Taxi-v4"))[1])
-    return PPO.load(CARTPOLE_EXPERT_PATH)
-
-
-def true_return(env_id: str, policy, n_eval_episodes: int = 20) -> float:
-    """The protocol's score of a deterministic ``policy`` (``predict``-able or, on Taxi, an ``(500,)`` array).
-
-    CartPole: mean return of ``n_eval_episodes`` deterministic episodes (reset seeds 10000, 10001, ...).
-    Taxi: the exact expected return of the greedy policy (:func:`genrl_lib.tabular.expected_return`, 200-step
-    limit included); ``n_eval_episodes`` is then unused.
-    """
-    from genrl_lib.checks import check_positive_int
-    from genrl_lib.evaluation import evaluate_policy
-    from genrl_lib.tabular import expected_return
-
-    if _check_env_id(env_id) == "Taxi-v4":
-        table = policy if isinstance(policy, np.ndarray) else np.asarray(policy.predict(np.arange(500))[0])
-        return float(expected_return(gym.make("Taxi-v4"), table))
-    return float(evaluate_policy(policy, env_id, n_episodes=check_positive_int(n_eval_episodes, "n_eval_episodes"),
-                                 seed=10_000).mean)
-
-
-def binned_mean(ends, values, total: int, width: int) -> list:
-    """Learning curve on a fixed grid: ``ends (K,)`` env steps at which episodes ended, ``values (K,)`` their
-    returns -> ``ceil(total / width)`` floats, the mean of the values ending in each ``(lo, lo + width]`` bin
-    (``None`` for an empty bin)."""
-    ends, values = np.asarray(ends), np.asarray(values, float)
-    edges = np.arange(0, total + width, width)
-    return [round(float(values[(ends > lo) & (ends <= hi)].mean()), 3) if ((ends > lo) & (ends <= hi)).any() else None
-            for lo, hi in zip(edges[:-1], edges[1:])]
-
-
-def protocol_demonstrations(env_id: str, seed: int, *, n_trajectories: int, every: int = 20,
-                            expert=None) -> Demonstrations:
-    """The protocol's demonstrations for a seed: ``n_trajectories`` episodes of ``expert`` (default
-    :func:`expert_policy`; reset seeds ``1000·seed + i``), subsampled every ``every`` transitions from a random
-    offset per episode (``subsample(every, seed=seed)``; ``every=1`` keeps the full trajectories)."""
-    from genrl_lib.demonstrations import collect_demonstrations
-    from genrl_lib.checks import check_positive_int
-
-    _check_env_id(env_id)
-    seed = check_seed(seed)
-    n_trajectories = check_positive_int(n_trajectories, "n_trajectories")
-    every = check_positive_int(every, "every")
-    full = collect_demonstrations(env_id, expert_policy(env_id) if expert is None else expert, n_trajectories,
-                                  seed=1000 * seed)
-    return full.subsample(every, seed=seed) if every > 1 else full
-
-
-def run_protocol(env_id: str, seed: int, *, n_trajectories: int, every: int = 20, total_timesteps: int | None = None,
-                 eval_epochs=tuple(range(10, 101, 10)), n_eval_episodes: int = 20, progress_bar: bool = False,
-                 overrides: dict | None = None) -> dict:
-    """One seed of the GAIL benchmark: demonstrations, BC, GAIL, and the TRUE return by epoch.
-
-    1. ``n_trajectories`` episodes of :func:`expert_policy` (reset seeds ``1000·seed + i``), subsampled every
-       ``every`` transitions from a random offset per episode (``Demonstrations.subsample(every, seed=seed)``;
-       ``every=1``: full trajectories).
-    2. Behaviour cloning on the same transitions (``PRESETS[env_id]["bc"]``), scored once.
-    3. GAIL with ``PRESETS[env_id]`` (PPO and GAIL settings; BC initialization if ``"pretrain"``), trained for
-       ``total_timesteps`` env steps (default the preset's). An *epoch* is ``total_timesteps // 100`` steps; after
-       the first GAIL iteration that reaches epoch ``e`` of ``eval_epochs``, the deterministic policy is scored
-       with :func:`true_return` (CartPole: ``n_eval_episodes`` episodes; Taxi: exact).
-
-    ``overrides`` (optional) updates the preset's ``"gail"`` and ``"bc"`` settings for this run, e.g.
-    ``{"gail": enc, "bc": enc}`` with ``enc = dict(obs_encoding="factored", obs_factors=TAXI_FACTORS)``, and its
-    ``"ppo"`` settings (fields of :class:`genrl_lib.ppo.Config`), e.g. ``{"ppo": {"ent_coef": 0.03}}``.
-
-    Deterministic for a seed (apart from the wall times).
-
-    Returns:
-        dict with ``epochs`` (the ``eval_epochs``, list of ``E`` ints), ``values`` (``E`` floats, true return at
-        each), ``final`` (true return after training), ``env_steps`` (int), ``wall_seconds`` (GAIL's training
-        time, evaluations excluded), ``agent`` (the trained :class:`GAIL`; ``close()`` it when done),
-        ``demonstrations`` (the :class:`Demonstrations` used), ``n_transitions``, ``bc`` (``{"final", "wall_seconds"}``),
-        ``curve`` (mean TRUE training-episode return per ``curve_bin`` env steps, ``None`` for empty bins),
-        ``disc_timesteps``, ``disc_acc_expert``, ``disc_acc_policy`` (about 100 points of the discriminator's
-        accuracy), ``expert`` (the expert's :func:`true_return`).
-
-    Raises:
-        ValueError: unknown ``env_id``, or a non-positive ``n_trajectories``/``every``/``total_timesteps``/
-            ``n_eval_episodes``, or ``eval_epochs`` not increasing integers in ``[1, 100]``, or ``overrides`` with
-            keys other than ``"gail"``, ``"bc"``, ``"ppo"`` (or PPO settings that :class:`genrl_lib.ppo.Config` lacks).
-    """
-    import time
-
-    from genrl_lib.bc import BehaviourCloning
-    from genrl_lib.checks import check_positive_int
-    from genrl_lib.seeding import set_seed
-
-    preset = dict(PRESETS[_check_env_id(env_id)])
-    overrides = dict(overrides or {})
-    bad = sorted(set(overrides) - {"gail", "bc", "ppo"})
-    if bad:
-        raise ValueError(f"overrides may only update 'gail', 'bc' and 'ppo' settings, got keys {bad}")
-    bad = sorted(set(overrides.get("ppo", {})) - {f.name for f in dataclasses.fields(PPOConfig)})
-    if bad:
-        raise ValueError(f"overrides['ppo'] takes fields of genrl_lib.ppo.Config, got unknown keys {bad}")
-    for k, v in overrides.items():
-        preset[k] = {**preset[k], **v}
-    seed = check_seed(seed)
-    n_trajectories = check_positive_int(n_trajectories, "n_trajectories")
-    every = check_positive_int(every, "every")
-    n_eval_episodes = check_positive_int(n_eval_episodes, "n_eval_episodes")
-    total = check_positive_int(preset["total_timesteps"] if total_timesteps is None else total_timesteps,
-                               "total_timesteps")
-    if total < 100:
-        raise ValueError(f"total_timesteps must be at least 100 (an epoch is 1/100 of it), got {total}")
-    epochs = [int(e) for e in eval_epochs]
-    if (not epochs or any(isinstance(e, bool) or e != int(e) for e in eval_epochs)
-            or any(not 1 <= e <= 100 for e in epochs) or any(b <= a for a, b in zip(epochs, epochs[1:]))):
-        raise ValueError(f"eval_epochs must be increasing integers in [1, 100], e.g. (10, 20, ..., 100); got {eval_epochs!r}")
-
-    expert = expert_policy(env_id)
-    demos = protocol_demonstrations(env_id, seed, n_trajectories=n_trajectories, every=every, expert=expert)
-
-    set_seed(seed)
-    t0 = time.perf_counter()
-    bc = BehaviourCloning(env_id, demos, seed=seed, **preset["bc"]).learn(progress_bar=False)
-    bc_wall = time.perf_counter() - t0
-    bc_res = {"final": round(true_return(env_id, bc, n_eval_episodes), 3), "wall_seconds": round(bc_wall, 2)}
-    bc.close()
-
-    set_seed(seed)
-    t0 = time.perf_counter()
-    agent = GAIL(env_id, demos, seed=seed, **{**preset["ppo"], **preset["gail"]})
-    if preset["pretrain"]:
-        agent.pretrain()
-    eval_s = 0.0
-
-    def score(g) -> float:   # the true return, its time kept out of the training wall time
-        nonlocal eval_s
-        te = time.perf_counter()
-        value = round(true_return(env_id, g, n_eval_episodes), 3)
-        eval_s += time.perf_counter() - te
-        return value
-
-    on_iteration, values = epoch_callback(total, epochs, score)
-    agent.learn(total, progress_bar=progress_bar, callback=on_iteration)
-    te = time.perf_counter()
-    final = round(true_return(env_id, agent, n_eval_episodes), 3)
-    eval_s += time.perf_counter() - te
-    while len(values) < len(epochs):      # only if the last iteration ended exactly at the budget
-        values.append(final)
-    wall = time.perf_counter() - t0 - eval_s
-    h = agent.history
-    stride = max(1, len(h["timesteps"]) // 100)
-    return {"epochs": epochs, "values": values, "final": final, "env_steps": int(agent.num_timesteps),
-            "wall_seconds": round(wall, 2), "agent": agent, "demonstrations": demos, "n_transitions": len(demos),
-            "bc": bc_res, "expert": round(true_return(env_id, expert, n_eval_episodes), 3),
-            "curve": binned_mean(h["episode_timesteps"], h["episode_returns"], total, preset["curve_bin"]),
-            "disc_timesteps": h["timesteps"][::stride],
-            "disc_acc_expert": [round(x, 3) for x in h["disc_acc_expert"][::stride]],
-            "disc_acc_policy": [round(x, 3) for x in h["disc_acc_policy"][::stride]]}

@@ -48,14 +48,14 @@ from genrl_lib.policies import NUMPY_ACTIVATIONS, ActorCriticPolicy
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
-__all__ = ["Config", "PPO", "Rollout", "make_vec_env", "linear_schedule_value"]
+__all__ = ["PPOConfig", "Config", "PPO", "Rollout", "make_vec_env", "linear_schedule_value"]
 
 _KIND = "ppo"
 _NUMPY_ACT = NUMPY_ACTIVATIONS
 
 
 @dataclass
-class Config:
+class PPOConfig:
     """PPO hyperparameters (defaults: stable-baselines3's).
 
     Attributes:
@@ -104,7 +104,7 @@ class Config:
     torch_threads: int | None = 1
     backend: str = "numpy"
 
-    def validate(self, rollout: bool = True) -> "Config":
+    def validate(self, rollout: bool = True) -> "PPOConfig":
         """Check every field; raise naming the bad one. ``rollout=False`` skips the check that ``batch_size``
         divides ``n_envs * n_steps`` (before a VectorEnv has set ``n_envs``). Returns ``self``."""
         for name in ("n_envs", "n_steps", "batch_size", "n_epochs"):
@@ -131,6 +131,9 @@ class Config:
         self.net_arch = check_sizes(self.net_arch, "net_arch")
         check_seed(self.seed)
         return self
+
+
+Config = PPOConfig   # the earlier name, kept for code written before the rename
 
 
 def linear_schedule_value(initial: float, progress_remaining: float, schedule: str) -> float:

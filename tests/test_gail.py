@@ -234,8 +234,9 @@ def test_pretrain_initializes_the_policy_by_behaviour_cloning(taxi_demos):
     g.close()
 
 
-# ---------------------------------------------------------------- the benchmark protocol (genrl_lib.gail.run_protocol)
-from genrl_lib.gail import PRESETS, binned_mean, expert_policy, protocol_demonstrations, run_protocol, true_return  # noqa: E402
+# ---------------------------------------------------------------- the benchmark protocol (genrl_lib.protocols.imitation)
+from genrl_lib.protocols.imitation import (PRESETS, binned_mean, expert_policy,  # noqa: E402
+                                           protocol_demonstrations, run_protocol, true_return)
 
 
 def test_presets_and_experts():
@@ -305,7 +306,7 @@ def test_run_protocol_ppo_overrides_update_the_preset_only_for_the_run():
 def test_epoch_callback_records_once_per_epoch_reached():
     from types import SimpleNamespace
 
-    from genrl_lib.gail import epoch_callback
+    from genrl_lib.protocols.imitation import epoch_callback
 
     cb, out = epoch_callback(1000, [10, 20, 50, 100], lambda g: g.num_timesteps)
     for t in (64, 128, 192, 640, 1024):          # iterations; epoch = 10 steps
