@@ -52,7 +52,8 @@ from genrl_lib.nets import ObsEncoder, action_dim, check_factors, check_obs, che
 from genrl_lib.ppo import PPO, PPOConfig, make_vec_env
 from genrl_lib.seeding import check_seed
 
-__all__ = ["Config", "GAIL", "ObsEncoder", "REWARDS", "check_demonstrations", "disc_reward", "spaces_of"]
+__all__ = ["Config", "GAIL", "ObsEncoder", "REWARDS", "check_demonstrations", "disc_reward", "discriminator_loss",
+           "spaces_of"]
 
 _KIND = "gail"
 REWARDS = ("logit", "positive", "negative")
@@ -158,6 +159,39 @@ def _split_hyperparameters(hp: dict) -> tuple[dict, dict]:
     if bad:
         raise TypeError(f"unknown GAIL/PPO hyperparameter(s) {bad}; GAIL's: {sorted(mine)}; PPO's: {sorted(ppo)}")
     return {k: v for k, v in hp.items() if k in mine}, {k: v for k, v in hp.items() if k in ppo and k not in mine}
+
+
+def discriminator_loss(discriminator: nn.Module, policy_x: torch.Tensor, expert_x: torch.Tensor,
+                       grad_penalty: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    r"""The discriminator's loss on one batch: GAIL's step 2, as a minimization.
+
+    ``D_ω(s, a) = σ(z_ω(s, a))`` is the probability that ``(s, a)`` came from the LEARNER. The discriminator
+    ascends ``Ê_π[log D_ω(s,a)] + Ê_πE[log(1 − D_ω(s,a))]``, i.e. descends
+
+        L(ω) = −(1/B) Σ_i log σ(z_ω(x_i^π)) − (1/B) Σ_i log(1 − σ(z_ω(x_i^E)))
+               + λ_GP · (1/B) Σ_i ‖∇_x z_ω(x̂_i)‖²,      x̂_i = u_i x_i^π + (1 − u_i) x_i^E,  u_i ~ U(0, 1),
+
+    binary cross-entropy with label 1 on the policy's pairs and 0 on the expert's, plus the gradient penalty
+    (Kostrikov et al., 2019) when ``grad_penalty = λ_GP > 0`` (it draws ``u`` from torch's global generator).
+
+    Args:
+        discriminator: ``(B, in_dim) -> (B, 1)`` logits ``z_ω``.
+        policy_x, expert_x: ``(B, in_dim)`` inputs (encoded state, action, absorbing flag) of the learner's and
+            the expert's pairs (the same ``B`` when ``grad_penalty > 0``).
+
+    Returns:
+        ``(loss, z_policy (B,), z_expert (B,))``; ``loss`` is differentiable w.r.t. ``ω``.
+    """
+    z_p, z_e = discriminator(policy_x).squeeze(1), discriminator(expert_x).squeeze(1)
+    # maximize E_π[log D] + E_πE[log(1 − D)]  <=>  minimize BCE(D(policy), 1) + BCE(D(expert), 0)
+    bce = nn.functional.binary_cross_entropy_with_logits
+    loss = bce(z_p, torch.ones_like(z_p)) + bce(z_e, torch.zeros_like(z_e))
+    if grad_penalty > 0:
+        u = torch.rand(len(policy_x), 1)
+        xi = (u * policy_x + (1 - u) * expert_x).requires_grad_(True)
+        g = torch.autograd.grad(discriminator(xi).sum(), xi, create_graph=True)[0]
+        loss = loss + grad_penalty * g.pow(2).sum(dim=1).mean()
+    return loss, z_p, z_e
 
 
 class GAIL:
@@ -278,15 +312,7 @@ class GAIL:
             b = c.disc_batch_size or len(pol_x)
             px = pol_x[torch.from_numpy(self._rng.integers(len(pol_x), size=b))] if c.disc_batch_size else pol_x
             ex = self._expert_x[torch.from_numpy(self._rng.integers(len(self._expert_x), size=b))]
-            z_p, z_e = self.discriminator(px).squeeze(1), self.discriminator(ex).squeeze(1)
-            # maximize E_π[log D] + E_πE[log(1 − D)]  <=>  minimize BCE(D(policy), 1) + BCE(D(expert), 0)
-            bce = nn.functional.binary_cross_entropy_with_logits
-            loss_t = bce(z_p, torch.ones_like(z_p)) + bce(z_e, torch.zeros_like(z_e))
-            if c.grad_penalty > 0:
-                u = torch.rand(b, 1)
-                xi = (u * px + (1 - u) * ex).requires_grad_(True)
-                g = torch.autograd.grad(self.discriminator(xi).sum(), xi, create_graph=True)[0]
-                loss_t = loss_t + c.grad_penalty * g.pow(2).sum(dim=1).mean()
+            loss_t, z_p, z_e = discriminator_loss(self.discriminator, px, ex, c.grad_penalty)
             if not c.freeze_discriminator:
                 self.disc_optimizer.zero_grad(set_to_none=True)
                 loss_t.backward()

@@ -521,6 +521,28 @@ class PPO:
         h["clip_range"].append(eps)
         h["ent_coef"].append(ent_coef)
 
+    def minibatch_step(self, obs, actions, old_log_prob, advantages, returns, clip_range: float,
+                       learning_rate: float, ent_coef: float = 0.0) -> np.ndarray:
+        """One gradient step of the configured backend on a minibatch (what :meth:`update` repeats).
+
+        Args:
+            obs: ``(B, obs_dim)`` float32 flat observations.  actions: ``(B,)`` int64 or ``(B, act_dim)`` float32.
+            old_log_prob: ``(B,)`` log π_θold(a|s) (the policy that collected the rollout).
+            advantages, returns: ``(B,)`` Â_t (standardized here if ``normalize_advantage``) and R̂_t.
+            clip_range: ε.  learning_rate: Adam's step size.  ent_coef: c_e.
+
+        Returns:
+            ``(5,)`` float64: policy loss ``-L^CLIP``, value loss, entropy, approximate KL, clip fraction.
+        """
+        if self.config.backend == "torch":
+            t = [x if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
+                 for x in (obs, actions, old_log_prob, advantages, returns)]
+            for g in self.optimizer.param_groups:
+                g["lr"] = learning_rate
+            return self._torch_step(*t, clip_range, learning_rate, ent_coef)
+        a = [np.asarray(x) for x in (obs, actions, old_log_prob, advantages, returns)]
+        return self._np_step(*a, clip_range, learning_rate, ent_coef)
+
     def _torch_step(self, obs, acts, old_logp, adv, ret, eps: float, lr: float, ent_coef: float) -> np.ndarray:
         """One minibatch step with torch autograd: the readable reference of :meth:`_np_step`."""
         c = self.config
