@@ -71,7 +71,7 @@ from pathlib import Path
 
 ENV_IDS = ["CartPole-v1", "Taxi-v4"]   # = sorted(genrl_lib.protocols.imitation.PRESETS), checked in main
 
-from _cli import int_list, parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import int_list, parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -109,14 +109,20 @@ import numpy as np
 import torch
 
 import genrl_lib
-from genrl_lib.numerics import describe as describe_numerics
-from genrl_lib.gail import GAIL
-from genrl_lib.gail import Config as GAILConfig
-from genrl_lib.protocols.imitation import (CARTPOLE_EXPERT_PATH, PRESETS, binned_mean, expert_policy,
-                                           protocol_demonstrations, run_protocol, true_return)
+from genrl_lib.gail import GAIL, GAILConfig
 from genrl_lib.io import save_json
 from genrl_lib.nets import TAXI_FACTORS
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.ppo import PPO
+from genrl_lib.protocols.imitation import (
+    CARTPOLE_EXPERT_PATH,
+    PRESETS,
+    binned_mean,
+    expert_policy,
+    protocol_demonstrations,
+    run_protocol,
+    true_return,
+)
 from genrl_lib.tabular import expected_return
 
 EPOCHS = tuple(range(10, 101, 10))

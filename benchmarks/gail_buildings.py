@@ -40,7 +40,7 @@ from pathlib import Path
 
 BUILDING_NAMES = ("5zone", "datacenter", "warehouse")   # the buildings of BUILDINGS below
 
-from _cli import choice_list, non_negative_int, parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import choice_list, non_negative_int, parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,14 +69,24 @@ import numpy as np
 import torch
 
 import genrl_lib
-from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.bc import BehaviourCloning
-from genrl_lib.buildings import (GAIL_HP, PPO_CONTROLLER_HP, expert_by_name, imitation_periods, make_building_env,
-                                 observation_scaler, random_policy, rule_based_expert, run_episode, select_expert,
-                                 train_ppo_controller)
+from genrl_lib.buildings import (
+    GAIL_HP,
+    PPO_CONTROLLER_HP,
+    expert_by_name,
+    imitation_periods,
+    make_building_env,
+    observation_scaler,
+    random_policy,
+    rule_based_expert,
+    run_episode,
+    select_expert,
+    train_ppo_controller,
+)
 from genrl_lib.demonstrations import collect_demonstrations
 from genrl_lib.gail import GAIL
 from genrl_lib.io import save_json
+from genrl_lib.numerics import describe as describe_numerics
 
 BUILDINGS = (("5zone", "hot"), ("datacenter", "mixed"), ("warehouse", "hot"))
 STEPS = {"week": 12_000, "month": 24_000, "year": 24_000}

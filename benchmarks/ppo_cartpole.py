@@ -23,7 +23,7 @@ from pathlib import Path
 
 ENV_IDS = ["Acrobot-v1", "CartPole-v1"]   # = sorted(HYPERPARAMETERS) below
 
-from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -45,9 +45,9 @@ import numpy as np
 import torch
 
 import genrl_lib
-from genrl_lib.numerics import describe as describe_numerics
-from genrl_lib.io import save_json
 from genrl_lib.evaluation import binned_mean
+from genrl_lib.io import save_json
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.ppo import PPO
 from genrl_lib.protocols.rl_zoo import PPO_HYPERPARAMETERS
 

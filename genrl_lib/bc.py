@@ -65,7 +65,7 @@ class BCConfig:
     obs_encoding: str = "one_hot"
     obs_factors: tuple[int, ...] | None = None
 
-    def validate(self) -> "BCConfig":
+    def validate(self) -> BCConfig:
         """Check every field; raise ``ValueError`` naming the bad one. Returns ``self``."""
         if self.n_epochs is not None:
             check_positive_int(self.n_epochs, "n_epochs")
@@ -124,20 +124,20 @@ class BehaviourCloning:
         else:
             self.demonstrations = check_demonstrations(demonstrations, env)
             obs_space, act_space = spaces_of(env)
-        fac = dict(factors=c.obs_factors, keep_one_hot=c.obs_encoding == "one_hot+factored")
+        factors, keep = c.obs_factors, c.obs_encoding == "one_hot+factored"
         if obs_shift is not None or obs_scale is not None:
-            self.encoder = ObsEncoder(obs_space, obs_shift, obs_scale, **fac)
+            self.encoder = ObsEncoder(obs_space, obs_shift, obs_scale, factors=factors, keep_one_hot=keep)
         elif c.normalize_obs and self.demonstrations is not None:
-            self.encoder = ObsEncoder.fit(obs_space, self.demonstrations.observations, **fac)
+            self.encoder = ObsEncoder.fit(obs_space, self.demonstrations.observations, factors=factors, keep_one_hot=keep)
         else:
-            self.encoder = ObsEncoder(obs_space, **fac)
+            self.encoder = ObsEncoder(obs_space, factors=factors, keep_one_hot=keep)
         self.observation_space, self.action_space = obs_space, act_space
         self.policy = ActorCriticPolicy(self.encoder.encoded_space, act_space, c.net_arch, c.activation,
                                         ortho_init=True, log_std_init=c.log_std_init, seed=c.seed)
         self._rng = np.random.default_rng(c.seed)
         self.history: dict[str, list] = {"loss": [], "accuracy": []}
 
-    def learn(self, progress_bar: bool = True) -> "BehaviourCloning":
+    def learn(self, progress_bar: bool = True) -> BehaviourCloning:
         """Fit the policy to the demonstrations (``n_epochs`` passes, or ``n_updates`` Adam steps); returns ``self``."""
         if self.demonstrations is None:
             raise ValueError("this BehaviourCloning was loaded without demonstrations: it can only act")
@@ -166,7 +166,7 @@ class BehaviourCloning:
         """Nothing to close (BC never makes an env); kept so BC and GAIL agents are used alike."""
 
     @classmethod
-    def load(cls, path) -> "BehaviourCloning":
+    def load(cls, path) -> BehaviourCloning:
         """Load a policy saved by :meth:`save` (acting only; ``torch.load(weights_only=True)``)."""
         state, meta = load_torch(path, _KIND)
         cfg = dict(meta["config"])
@@ -198,7 +198,7 @@ def behaviour_clone(policy: ActorCriticPolicy, observations: np.ndarray, actions
     c = (config or BCConfig()).validate()
     x = torch.from_numpy(np.asarray(observations, np.float32))
     if policy.discrete:
-        y = torch.as_tensor(np.asarray(actions), dtype=torch.long).reshape(-1) - int(policy.action_space.start)
+        y = torch.as_tensor(np.asarray(actions), dtype=torch.long).reshape(-1) - int(getattr(policy.action_space, "start", 0))
     else:
         y = torch.as_tensor(np.asarray(actions, np.float32)).reshape(len(x), -1)
     opt = torch.optim.Adam(policy.actor_parameters(), lr=c.learning_rate, weight_decay=c.weight_decay)

@@ -500,9 +500,9 @@ class StandardizedPolicy:
         self.agent = agent
         self.shift, self.scale = np.asarray(shift, np.float32), np.asarray(scale, np.float32)
 
-    def predict(self, obs, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """``(action, None)`` for raw observations; deterministic (the mode) by default, like an expert."""
-        x = (np.asarray(obs, np.float32) - self.shift) / self.scale
+        x = (np.asarray(observation, np.float32) - self.shift) / self.scale
         return self.agent.predict(x, deterministic=deterministic)
 
 

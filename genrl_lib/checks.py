@@ -6,6 +6,8 @@ argument and what it must be).
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 
 from genrl_lib.seeding import check_seed
@@ -26,6 +28,12 @@ def _interval(low, high, low_open: bool, high_open: bool) -> str:
     return f"{lo}, {hi}"
 
 
+@overload
+def check_number(value, name: str, *, low: float | None = ..., high: float | None = ..., low_open: bool = ...,
+                 high_open: bool = ..., allow_none: Literal[False] = ...) -> float: ...
+@overload
+def check_number(value, name: str, *, low: float | None = ..., high: float | None = ..., low_open: bool = ...,
+                 high_open: bool = ..., allow_none: bool = ...) -> float | None: ...
 def check_number(value, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False,
                  high_open: bool = False, allow_none: bool = False) -> float | None:
     """Return ``value`` as a finite ``float`` in the interval ``low..high``, else raise naming ``name``.

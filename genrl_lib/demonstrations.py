@@ -87,11 +87,11 @@ class Demonstrations:
         ids, inv = np.unique(self.episode_ids, return_inverse=True)
         return np.bincount(inv, weights=self.rewards.astype(float), minlength=len(ids))
 
-    def select(self, mask: np.ndarray, **changes) -> "Demonstrations":
+    def select(self, mask: np.ndarray, **changes) -> Demonstrations:
         """The transitions where ``mask`` (bool ``(N,)``) is true."""
         return replace(self, **{f: getattr(self, f)[mask] for f in FIELDS}, **changes)
 
-    def take_episodes(self, k: int) -> "Demonstrations":
+    def take_episodes(self, k: int) -> Demonstrations:
         """The first ``k`` episodes."""
         k = check_positive_int(k, "k")
         keep = np.unique(self.episode_ids)[:k]
@@ -99,7 +99,7 @@ class Demonstrations:
             raise ValueError(f"k={k} episodes requested but only {len(keep)} are stored")
         return self.select(np.isin(self.episode_ids, keep))
 
-    def subsample(self, every: int = 20, seed: int = 0) -> "Demonstrations":
+    def subsample(self, every: int = 20, seed: int = 0) -> Demonstrations:
         """Keep every ``every``-th transition of each episode, from a random offset in ``[0, every)``
         per episode: the protocol of the GAIL paper (Ho & Ermon, 2016), which hides the expert's
         exact trajectories from behaviour cloning."""
@@ -126,7 +126,7 @@ class Demonstrations:
         return save_arrays(path, KIND, {f: getattr(self, f) for f in FIELDS}, meta)
 
     @classmethod
-    def load(cls, path) -> "Demonstrations":
+    def load(cls, path) -> Demonstrations:
         """Read a file written by :meth:`save` (no pickle); a clear error names any missing field."""
         arrays, meta = load_arrays(path, KIND)
         missing = [f for f in FIELDS if f not in arrays]

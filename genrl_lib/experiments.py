@@ -267,8 +267,14 @@ def _gail_building(building: str, weather: str):
     deterministic policy, snapshotted after epochs 10..100, is scored on the evaluation period (one episode each)."""
 
     def run(seed: int, quick: bool) -> dict:
-        from genrl_lib.buildings import (GAIL_HP, expert_by_name, make_building_env, observation_scaler, run_episode,
-                                         select_expert)
+        from genrl_lib.buildings import (
+            GAIL_HP,
+            expert_by_name,
+            make_building_env,
+            observation_scaler,
+            run_episode,
+            select_expert,
+        )
         from genrl_lib.demonstrations import collect_demonstrations
         from genrl_lib.gail import GAIL
         from genrl_lib.seeding import set_seed

@@ -35,8 +35,8 @@ demonstrations, or your own ``obs_shift``/``obs_scale``): both ``D`` and the pol
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import gymnasium as gym
 import numpy as np
@@ -52,8 +52,8 @@ from genrl_lib.nets import ObsEncoder, action_dim, check_factors, check_obs, che
 from genrl_lib.ppo import PPO, PPOConfig, make_vec_env
 from genrl_lib.seeding import check_seed
 
-__all__ = ["Config", "GAIL", "ObsEncoder", "REWARDS", "check_demonstrations", "disc_reward", "discriminator_loss",
-           "spaces_of"]
+__all__ = ["GAILConfig", "Config", "GAIL", "ObsEncoder", "REWARDS", "check_demonstrations", "disc_reward",
+           "discriminator_loss", "spaces_of"]
 
 _KIND = "gail"
 REWARDS = ("logit", "positive", "negative")
@@ -61,8 +61,8 @@ OBS_ENCODINGS = ("one_hot", "factored", "one_hot+factored")
 
 
 @dataclass
-class Config:
-    """GAIL's own hyperparameters (PPO's live in :class:`genrl_lib.ppo.Config`).
+class GAILConfig:
+    """GAIL's own hyperparameters (PPO's live in :class:`genrl_lib.ppo.PPOConfig`).
 
     Attributes:
         reward: ``"logit"`` (``−logit D``), ``"positive"`` (``−log D``) or ``"negative"`` (``log(1 − D)``).
@@ -102,7 +102,7 @@ class Config:
     obs_factors: tuple[int, ...] | None = None
     seed: int = 0
 
-    def validate(self) -> "Config":
+    def validate(self) -> GAILConfig:
         """Check every field; raise ``ValueError`` naming the bad one. Returns ``self``."""
         if self.reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
@@ -125,6 +125,9 @@ class Config:
             self.obs_factors = check_factors(self.obs_factors)
         check_seed(self.seed)
         return self
+
+
+Config = GAILConfig   # deprecated alias: the name before the rename
 
 
 def disc_reward(logits: torch.Tensor, form: str) -> torch.Tensor:
@@ -153,7 +156,7 @@ def _wrap_env(env, enc: ObsEncoder, n_envs: int | None):
 
 
 def _split_hyperparameters(hp: dict) -> tuple[dict, dict]:
-    mine = {f.name for f in dataclasses.fields(Config)}
+    mine = {f.name for f in dataclasses.fields(GAILConfig)}
     ppo = {f.name for f in dataclasses.fields(PPOConfig)}
     bad = sorted(set(hp) - mine - ppo)
     if bad:
@@ -201,7 +204,7 @@ class GAIL:
         env: an env id (a vector env of ``n_envs`` copies is made), a ``gym.Env`` (``n_envs=1``) or a ``VectorEnv``
             with Box observations. Discrete or Box observations; Discrete or Box actions.
         demonstrations: expert :class:`~genrl_lib.demonstrations.Demonstrations` recorded in ``env``'s spaces.
-        config: a :class:`Config`; ``ppo_config``: a :class:`genrl_lib.ppo.Config`.
+        config: a :class:`GAILConfig`; ``ppo_config``: a :class:`genrl_lib.ppo.PPOConfig`.
         obs_shift, obs_scale: optional ``(obs_dim,)`` arrays for Box observations (overrides ``normalize_obs``).
         **hyperparameters: fields of either config (``reward="logit"``, ``n_steps=32``, ``seed=1``, ...).
             ``seed`` seeds both.
@@ -214,14 +217,14 @@ class GAIL:
             ``ppo.history``, the TRUE env ``episode_returns``, ``episode_lengths``, ``episode_timesteps``.
     """
 
-    def __init__(self, env, demonstrations: Demonstrations | None, config: Config | None = None, *,
+    def __init__(self, env, demonstrations: Demonstrations | None, config: GAILConfig | None = None, *,
                  ppo_config: PPOConfig | None = None, obs_shift=None, obs_scale=None,
                  observation_space: gym.Space | None = None, action_space: gym.Space | None = None,
                  **hyperparameters):
         mine, ppo_hp = _split_hyperparameters(hyperparameters)
         if "seed" in mine:
             ppo_hp["seed"] = mine["seed"]
-        self.config = dataclasses.replace(config or Config(), **mine).validate()
+        self.config = dataclasses.replace(config or GAILConfig(), **mine).validate()
         ppo_cfg = dataclasses.replace(ppo_config or PPOConfig(), **ppo_hp)
         if ppo_config is None:
             ppo_cfg.seed = self.config.seed          # one seed for D_ω and π_θ unless a PPO config says otherwise
@@ -378,7 +381,7 @@ class GAIL:
         return torch.sigmoid(z).numpy()
 
     # ---------------------------------------------------------------- SB3 verbs
-    def learn(self, total_timesteps: int, progress_bar: bool = True, callback: Callable | None = None) -> "GAIL":
+    def learn(self, total_timesteps: int, progress_bar: bool = True, callback: Callable | None = None) -> GAIL:
         """Run GAIL iterations (one PPO rollout each) for at least ``total_timesteps`` env steps.
 
         ``callback(gail)`` runs after each iteration's discriminator step; returning ``False`` stops.
@@ -393,7 +396,7 @@ class GAIL:
             self._user_callback = None
         return self
 
-    def pretrain(self, progress_bar: bool = False, **bc_hyperparameters) -> "GAIL":
+    def pretrain(self, progress_bar: bool = False, **bc_hyperparameters) -> GAIL:
         """Initialize the policy by behaviour cloning on the demonstrations (:func:`genrl_lib.bc.behaviour_clone`,
         ``bc_hyperparameters`` = fields of :class:`genrl_lib.bc.BCConfig`, ``seed`` defaults to GAIL's). Returns ``self``."""
         if self.demonstrations is None:
@@ -409,9 +412,9 @@ class GAIL:
         """Env steps collected so far."""
         return self.ppo.num_timesteps
 
-    def predict(self, obs, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """Actions for one raw observation or a batch ``(B, *obs_shape)`` (Discrete: ``(B,)`` ints) -> ``(action, None)``."""
-        batch, single = check_obs(obs, self.encoder.space)
+        batch, single = check_obs(observation, self.encoder.space)
         x = self.encoder(batch)
         a, _ = self.ppo.predict(x, deterministic=deterministic)
         return (a[0].item() if self.discrete_actions else a[0]) if single else a, None
@@ -431,10 +434,10 @@ class GAIL:
         save_torch(path, _KIND, state, meta)
 
     @classmethod
-    def load(cls, path, env=None, demonstrations: Demonstrations | None = None) -> "GAIL":
+    def load(cls, path, env=None, demonstrations: Demonstrations | None = None) -> GAIL:
         """Load a saved GAIL (``torch.load(weights_only=True)``). To keep training pass ``env`` and ``demonstrations``."""
         state, meta = load_torch(path, _KIND)
-        cfg = Config(**{**meta["config"], "disc_hidden": tuple(meta["config"]["disc_hidden"])}).validate()
+        cfg = GAILConfig(**{**meta["config"], "disc_hidden": tuple(meta["config"]["disc_hidden"])}).validate()
         pcfg = PPOConfig(**{**meta["ppo_config"], "net_arch": tuple(meta["ppo_config"]["net_arch"])})
         obs_space, act_space = space_from_json(meta["observation_space"]), space_from_json(meta["action_space"])
         if (env is None) != (demonstrations is None):

@@ -225,7 +225,7 @@ class ObsEncoder:
             raise ValueError("obs_scale must be positive everywhere")
 
     @classmethod
-    def fit(cls, space: gym.Space, observations: np.ndarray, factors=None, keep_one_hot: bool = False) -> "ObsEncoder":
+    def fit(cls, space: gym.Space, observations: np.ndarray, factors=None, keep_one_hot: bool = False) -> ObsEncoder:
         """Standardize with the mean and std of ``observations (N, *obs_shape)`` (std floored at 1e-6·max + 1e-8);
         Discrete spaces are one-hot (or factored one-hot with ``factors``) encoded, not standardized."""
         if isinstance(space, gym.spaces.Discrete):

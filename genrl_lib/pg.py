@@ -31,7 +31,7 @@ from genrl_lib.policies import ActorCriticPolicy
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
-__all__ = ["Config", "EpisodeMemory", "discounted_returns", "PolicyGradient", "REINFORCE", "ActorCritic",
+__all__ = ["PGConfig", "Config", "EpisodeMemory", "discounted_returns", "PolicyGradient", "REINFORCE", "ActorCritic",
            "gradient_estimates"]
 
 _KIND = "policy_gradient"
@@ -90,7 +90,7 @@ class EpisodeMemory:
 
 
 @dataclass
-class Config:
+class PGConfig:
     """Hyperparameters of :class:`PolicyGradient`.
 
     Attributes:
@@ -118,7 +118,7 @@ class Config:
     max_grad_norm: float = 0.0
     seed: int = 0
 
-    def validate(self) -> "Config":
+    def validate(self) -> PGConfig:
         """Check every field; raise naming the bad one. Returns ``self``."""
         self.gamma = check_number(self.gamma, "gamma", low=0.0, high=1.0)
         for name in ("learning_rate", "value_learning_rate"):
@@ -134,12 +134,15 @@ class Config:
         return self
 
 
+Config = PGConfig   # deprecated alias: the name before the rename
+
+
 class PolicyGradient:
     """REINFORCE / actor-critic on one gymnasium env with Discrete or Box actions and Box observations.
 
     Args:
         env: an env id or a ``gym.Env``.
-        config: a :class:`Config`; keyword ``hyperparameters`` override its fields.
+        config: a :class:`PGConfig`; keyword ``hyperparameters`` override its fields.
 
     Attributes:
         policy: the :class:`~genrl_lib.policies.ActorCriticPolicy` (PPO's class, torch's default initialization):
@@ -149,8 +152,8 @@ class PolicyGradient:
         history: per update ``loss``, ``grad_norm``; per episode ``episode_returns``, ``episode_lengths``.
     """
 
-    def __init__(self, env, config: Config | None = None, **hyperparameters):
-        names = {f.name for f in dataclasses.fields(Config)}
+    def __init__(self, env, config: PGConfig | None = None, **hyperparameters):
+        names = {f.name for f in dataclasses.fields(PGConfig)}
         bad = sorted(set(hyperparameters) - names)
         if bad:
             raise TypeError(f"unknown hyperparameter(s) {bad}; valid ones: {sorted(names)}")
@@ -164,8 +167,8 @@ class PolicyGradient:
             self._build(env.observation_space, env.action_space)
 
     @staticmethod
-    def _default_config() -> Config:
-        return Config()
+    def _default_config() -> PGConfig:
+        return PGConfig()
 
     def _build(self, obs_space, act_space) -> None:
         c = self.config
@@ -195,14 +198,14 @@ class PolicyGradient:
             return a + int(self.action_space.start)
         return np.clip(a, self.action_space.low, self.action_space.high).reshape(self.action_space.shape)
 
-    def predict(self, obs, state=None, episode_start=None, deterministic: bool = False):
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """SB3's ``predict``: actions for one observation ``obs_shape`` or a batch ``(B, *obs_shape)``.
 
         Returns ``(action, None)``: an int (Discrete) / ``act_shape`` array for one observation, or a ``(B,)`` int64 /
         ``(B, *act_shape)`` array for a batch (so stable-baselines3's ``evaluate_policy`` works on these agents).
         ``deterministic=True`` takes the mode (argmax / the Gaussian mean).
         """
-        x, single = check_obs(obs, self.observation_space)
+        x, single = check_obs(observation, self.observation_space)
         x = x.astype(np.float32).reshape(-1, self._obs_dim)
         acts = self.policy.env_action(self.policy.predict(x, deterministic, self._rng))
         if single:
@@ -280,7 +283,7 @@ class PolicyGradient:
         self.history["grad_norm"].append(float(norm))
 
     def learn(self, total_episodes: int, progress_bar: bool = True, stop_at: float | None = None,
-              window: int = 100) -> "PolicyGradient":
+              window: int = 100) -> PolicyGradient:
         """Train for ``total_episodes`` finished episodes (stop earlier once the ``window``-episode moving
         average of the return reaches ``stop_at``, if given). Returns ``self``."""
         total_episodes = check_positive_int(total_episodes, "total_episodes")
@@ -319,7 +322,7 @@ class PolicyGradient:
                                         "action_space": space_to_json(self.action_space)})
 
     @classmethod
-    def load(cls, path, env=None) -> "PolicyGradient":
+    def load(cls, path, env=None) -> PolicyGradient:
         """Load a saved agent (``torch.load(weights_only=True)``); pass ``env`` to keep training it."""
         state, meta = load_torch(path, _KIND)
         saved = meta.get("class", "PolicyGradient")
@@ -329,7 +332,7 @@ class PolicyGradient:
             raise ValueError(f"{path} holds a {saved}, not a {cls.__name__}: load it with {saved}.load")
         cfg = meta["config"]
         cfg["hidden"] = tuple(cfg["hidden"])
-        agent = cls(None, Config(**cfg))
+        agent = cls(None, PGConfig(**cfg))
         agent._build(space_from_json(meta["observation_space"]), space_from_json(meta["action_space"]))
         agent.policy.load_nested_state({"actor": state["policy"], **{k: v for k, v in state.items() if k != "policy"}})
         if env is not None:
@@ -341,10 +344,10 @@ class REINFORCE(PolicyGradient):
     """Monte-Carlo policy gradient (Williams, 1992): whole episodes; ``baseline=True`` adds a learned ``V_φ``."""
 
     @staticmethod
-    def _default_config() -> Config:
-        return Config(n_steps=None)
+    def _default_config() -> PGConfig:
+        return PGConfig(n_steps=None)
 
-    def __init__(self, env, config: Config | None = None, **hyperparameters):
+    def __init__(self, env, config: PGConfig | None = None, **hyperparameters):
         if hyperparameters.get("n_steps") is not None or (config is not None and config.n_steps is not None):
             raise ValueError("REINFORCE uses whole episodes: leave n_steps=None (use ActorCritic for n-step returns)")
         super().__init__(env, config, **hyperparameters)
@@ -354,8 +357,8 @@ class ActorCritic(PolicyGradient):
     """A2C-style actor-critic: segments of ``n_steps`` bootstrapped from the critic, advantage ``G_t - V_φ(s_t)``."""
 
     @staticmethod
-    def _default_config() -> Config:
-        return Config(n_steps=32, normalize=False, baseline=True)
+    def _default_config() -> PGConfig:
+        return PGConfig(n_steps=32, normalize=False, baseline=True)
 
 
 def _bar(total: int, enabled: bool):

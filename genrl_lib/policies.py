@@ -77,9 +77,11 @@ class ActorCriticPolicy(nn.Module):
         self.critic = (mlp(self.obs_dim, 1, net_arch, activation, out_gain=1.0 if ortho_init else None)
                        if critic else None)
         self.log_std = None if self.discrete else nn.Parameter(torch.full((self.act_dim,), log_std_init))
-        if not self.discrete:
+        self._start = int(action_space.start) if isinstance(action_space, gym.spaces.Discrete) else 0
+        if isinstance(action_space, gym.spaces.Box):
             self._low = action_space.low.astype(np.float32)
             self._high = action_space.high.astype(np.float32)
+            self._act_shape: tuple[int, ...] = tuple(action_space.shape)
 
     # ---------------------------------------------------------------- parameters and state
     def actor_parameters(self) -> list[nn.Parameter]:
@@ -123,6 +125,7 @@ class ActorCriticPolicy(nn.Module):
             logp = logp_all.gather(1, actions.unsqueeze(1)).squeeze(1)
             entropy = -(logp_all.exp() * logp_all).sum(dim=1)
             return logp, entropy
+        assert self.log_std is not None                     # Box actions
         log_std = self.log_std.expand_as(out)
         z = (actions - out) / log_std.exp()
         logp = (-0.5 * z.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(dim=1)
@@ -171,6 +174,7 @@ class ActorCriticPolicy(nn.Module):
             cdf = np.cumsum(z, axis=1)
             u = rng.random(len(out))[:, None] * cdf[:, -1:]
             return np.minimum((cdf < u).sum(axis=1), self.act_dim - 1)
+        assert self.log_std is not None                     # Box actions
         std = np.exp(self.log_std.detach().numpy())
         return (out + std * rng.standard_normal(out.shape)).astype(np.float32)
 
@@ -191,5 +195,5 @@ class ActorCriticPolicy(nn.Module):
         """Policy actions ``(B,)`` / ``(B, act_dim)`` -> the env's: Discrete shifted by ``start``; Box clipped to
         the bounds and shaped ``(B, *action_space.shape)``."""
         if self.discrete:
-            return a + int(self.action_space.start)
-        return np.clip(a, self._low, self._high).reshape((len(a), *self.action_space.shape))
+            return a + self._start
+        return np.clip(a, self._low, self._high).reshape((len(a), *self._act_shape))

@@ -31,8 +31,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -104,7 +104,7 @@ class PPOConfig:
     torch_threads: int | None = 1
     backend: str = "numpy"
 
-    def validate(self, rollout: bool = True) -> "PPOConfig":
+    def validate(self, rollout: bool = True) -> PPOConfig:
         """Check every field; raise naming the bad one. ``rollout=False`` skips the check that ``batch_size``
         divides ``n_envs * n_steps`` (before a VectorEnv has set ``n_envs``). Returns ``self``."""
         for name in ("n_envs", "n_steps", "batch_size", "n_epochs"):
@@ -133,7 +133,7 @@ class PPOConfig:
         return self
 
 
-Config = PPOConfig   # the earlier name, kept for code written before the rename
+Config = PPOConfig   # deprecated alias: the name before the rename
 
 
 def linear_schedule_value(initial: float, progress_remaining: float, schedule: str) -> float:
@@ -187,7 +187,7 @@ class PPO:
         env: an env id (a ``SyncVectorEnv`` of ``n_envs`` copies is made), a single ``gym.Env``
             (then ``n_envs`` must be 1) or a ``gym.vector.VectorEnv`` (its ``num_envs`` sets N;
             both SAME_STEP and NEXT_STEP autoreset are handled).
-        config: a :class:`Config`; keyword ``hyperparameters`` override its fields.
+        config: a :class:`PPOConfig`; keyword ``hyperparameters`` override its fields.
         reward_fn: optional learned reward ``reward_fn(rollout: Rollout) -> (T, N)`` array or tensor that replaces
             the env reward in the update (evaluation and ``history["episode_returns"]`` keep the env's reward). It
             receives the rollout it scores, with ``obs``/``next_obs`` shaped ``(T, N, *obs_shape)`` and ``actions``
@@ -207,10 +207,10 @@ class PPO:
             act_dim)`` and ``(B, obs_dim) -> (B, 1)``.
     """
 
-    def __init__(self, env, config: Config | None = None, *, reward_fn: Callable | None = None,
+    def __init__(self, env, config: PPOConfig | None = None, *, reward_fn: Callable | None = None,
                  callback: Callable | None = None, observation_space: gym.Space | None = None,
                  action_space: gym.Space | None = None, **hyperparameters):
-        config = dataclasses.replace(config or Config(), **self._check_keys(hyperparameters)).validate(rollout=False)
+        config = dataclasses.replace(config or PPOConfig(), **self._check_keys(hyperparameters)).validate(rollout=False)
         for name, fn in (("reward_fn", reward_fn), ("callback", callback)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name} must be a function or None, got {type(fn).__name__} {fn!r}")
@@ -231,14 +231,14 @@ class PPO:
     # ---------------------------------------------------------------- construction
     @staticmethod
     def _check_keys(hp: dict) -> dict:
-        names = {f.name for f in dataclasses.fields(Config)}
+        names = {f.name for f in dataclasses.fields(PPOConfig)}
         bad = sorted(set(hp) - names)
         if bad:
             raise TypeError(f"unknown PPO hyperparameter(s) {bad}; valid ones: {sorted(names)}")
         return hp
 
     @staticmethod
-    def _as_vec_env(env, config: Config, n_given: bool):
+    def _as_vec_env(env, config: PPOConfig, n_given: bool):
         if isinstance(env, str):
             check_positive_int(config.n_envs, "n_envs")
             return make_vec_env(env, config.n_envs), True, config.n_envs
@@ -255,7 +255,7 @@ class PPO:
             return vec, False, 1
         raise TypeError(f"env must be an env id, a gymnasium Env or a VectorEnv, got {type(env).__name__}")
 
-    def _build(self, obs_space: gym.Space, act_space: gym.Space, config: Config) -> None:
+    def _build(self, obs_space: gym.Space, act_space: gym.Space, config: PPOConfig) -> None:
         self.config = c = config.validate()
         self.policy = ActorCriticPolicy(obs_space, act_space, c.net_arch, c.activation, ortho_init=True,
                                         log_std_init=c.log_std_init, seed=c.seed)
@@ -341,13 +341,13 @@ class PPO:
                     out = self.actor(torch.from_numpy(obs)).numpy()
         return self.policy.sample(out, self._rng)
 
-    def predict(self, obs, state=None, episode_start=None, deterministic: bool = False):
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """SB3's ``predict``: actions for one observation ``obs_shape`` or a batch ``(B, *obs_shape)``.
 
         Returns ``(action, None)``: an int (Discrete) / ``act_shape`` array for one observation, or ``(B,)`` /
         ``(B, *act_shape)`` for a batch. ``deterministic=True`` takes the mode (argmax / the Gaussian mean).
         """
-        x, single = check_obs(obs, self.observation_space)
+        x, single = check_obs(observation, self.observation_space)
         x = x.astype(np.float32).reshape(-1, self._obs_dim)
         a = self.policy.env_action(self.policy.predict(x, deterministic, self._rng))
         return (a[0].item() if self.discrete else a[0]) if single else a, None
@@ -421,7 +421,7 @@ class PPO:
                     "rewards for NaN/inf, or keep max_grad_norm > 0")
         raise FloatingPointError("PPO update produced a non-finite loss")
 
-    def learn(self, total_timesteps: int, progress_bar: bool = True) -> "PPO":
+    def learn(self, total_timesteps: int, progress_bar: bool = True) -> PPO:
         """Train for (at least) ``total_timesteps`` env steps, rounded up to whole rollouts of N·T steps.
 
         Schedules (``linear``) decay over this call's budget. The first call resets the env with ``seed``.
@@ -646,7 +646,7 @@ class PPO:
         save_torch(path, _KIND, state, meta)
 
     @classmethod
-    def load(cls, path, env=None, *, continue_episodes: bool = False, **kwargs) -> "PPO":
+    def load(cls, path, env=None, *, continue_episodes: bool = False, **kwargs) -> PPO:
         """Load a saved agent (``torch.load(weights_only=True)``); pass ``env`` to keep training it.
 
         A trained agent continues with its Adam state, step count and random generator. ``continue_episodes=True``
@@ -658,7 +658,7 @@ class PPO:
         state, meta = load_torch(path, _KIND)
         cfg = meta["config"]
         cfg["net_arch"] = tuple(cfg["net_arch"])
-        agent = cls(None, Config(**cfg), observation_space=space_from_json(meta["observation_space"]),
+        agent = cls(None, PPOConfig(**cfg), observation_space=space_from_json(meta["observation_space"]),
                     action_space=space_from_json(meta["action_space"]), **kwargs)
         agent.policy.load_nested_state(state)
         agent.num_timesteps = int(meta.get("num_timesteps", 0))

@@ -494,7 +494,7 @@ def _run_episodes(sim, method: str, n_episodes: int, alpha: float, gamma: float,
                     buf, k = agent_rng.random(8192).tolist(), 0
                 u, v = buf[k], buf[k + 1]
                 k += 2
-                if u < eps:
+                if u < eps:          # noqa: B023 - act is called within this episode, with this episode's eps
                     return int(v * A)
                 row = Q[state]
                 return row.index(max(row))

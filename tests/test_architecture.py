@@ -112,3 +112,30 @@ def test_the_checks_find_what_they_look_for():
     graph = import_graph({"genrl_lib.a": ast.parse("def f():\n    from genrl_lib.b import x\n"),
                           "genrl_lib.b": ast.parse("import genrl_lib.a\n")})
     assert find_cycle(graph) == ["genrl_lib.a", "genrl_lib.b", "genrl_lib.a"]
+
+
+def test_every_agent_predicts_with_sb3s_signature_and_one_default():
+    """predict(observation, state=None, episode_start=None, deterministic=True) everywhere, so agents swap."""
+    import inspect
+
+    from genrl_lib.bc import BehaviourCloning
+    from genrl_lib.buildings import StandardizedPolicy
+    from genrl_lib.dqn import DQN
+    from genrl_lib.gail import GAIL
+    from genrl_lib.pg import PolicyGradient
+    from genrl_lib.ppo import PPO
+
+    for cls in (PPO, PolicyGradient, DQN, GAIL, BehaviourCloning, StandardizedPolicy):
+        params = inspect.signature(cls.predict).parameters
+        assert list(params) == ["self", "observation", "state", "episode_start", "deterministic"], cls
+        assert [params[k].default for k in ("state", "episode_start", "deterministic")] == [None, None, True], cls
+
+
+def test_config_classes_are_named_after_their_algorithm():
+    from genrl_lib import bc, dqn, gail, pg, ppo
+    from genrl_lib.generative import GANConfig
+
+    names = [c.__name__ for c in (ppo.PPOConfig, dqn.DQNConfig, gail.GAILConfig, pg.PGConfig, bc.BCConfig, GANConfig)]
+    assert names == ["PPOConfig", "DQNConfig", "GAILConfig", "PGConfig", "BCConfig", "GANConfig"]
+    assert ppo.Config is ppo.PPOConfig and dqn.Config is dqn.DQNConfig      # deprecated aliases, same class
+    assert gail.Config is gail.GAILConfig and pg.Config is pg.PGConfig

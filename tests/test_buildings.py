@@ -7,8 +7,16 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from genrl_lib.buildings import (PERIODS, constant_policy, discrete_setpoints, make_building_env, parse_period,
-                                 rule_based_expert, run_episode, sinergym_id)
+from genrl_lib.buildings import (
+    PERIODS,
+    constant_policy,
+    discrete_setpoints,
+    make_building_env,
+    parse_period,
+    rule_based_expert,
+    run_episode,
+    sinergym_id,
+)
 
 TWO_DAYS = ((1, 1), (1, 2))
 

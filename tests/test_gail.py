@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from genrl_lib.demonstrations import FIELDS, Demonstrations, collect_demonstrations
-from genrl_lib.gail import GAIL, Config, ObsEncoder, check_demonstrations, disc_reward
+from genrl_lib.gail import GAIL, GAILConfig, ObsEncoder, check_demonstrations, disc_reward
 from genrl_lib.io import save_arrays
 from genrl_lib.tabular import greedy_from_q, value_iteration
 
@@ -106,13 +106,13 @@ def test_taxi_factored_observations(tmp_path, taxi_demos):
     with pytest.raises(ValueError, match="obs_factors"):
         GAIL("Taxi-v4", taxi_demos, obs_encoding="factored", obs_factors=(5, 5, 4, 4))   # 400 != 500 states
     with pytest.raises(ValueError, match="obs_factors"):
-        Config(obs_encoding="factored", obs_factors=(5, -1)).validate()
+        GAILConfig(obs_encoding="factored", obs_factors=(5, -1)).validate()
     with pytest.raises(ValueError, match="obs_factors goes with"):
-        Config(obs_factors=(5, 5, 5, 4)).validate()                   # factors without a factored encoding
+        GAILConfig(obs_factors=(5, 5, 5, 4)).validate()                   # factors without a factored encoding
     with pytest.raises(ValueError, match="obs_factors goes with"):
-        Config(obs_encoding="factored").validate()                     # a factored encoding without factors
+        GAILConfig(obs_encoding="factored").validate()                     # a factored encoding without factors
     with pytest.raises(ValueError, match="obs_encoding must be one of"):
-        Config(obs_encoding="onehot").validate()
+        GAILConfig(obs_encoding="onehot").validate()
     with pytest.raises(TypeError, match="Discrete"):
         GAIL("CartPole-v1", collect_demonstrations("CartPole-v1", heuristic, 1), obs_encoding="factored",
              obs_factors=(2, 2))
@@ -221,7 +221,7 @@ def test_bad_input_errors(tmp_path, cart_demos, taxi_demos):
     with pytest.raises(ValueError, match="reward must be one of"):
         GAIL("CartPole-v1", cart_demos, reward="log D")
     with pytest.raises(ValueError, match="disc_steps"):
-        Config(disc_steps=0).validate()
+        GAILConfig(disc_steps=0).validate()
     assert check_demonstrations(cart_demos, gym.make("CartPole-v1")) is cart_demos
 
 
@@ -235,15 +235,21 @@ def test_pretrain_initializes_the_policy_by_behaviour_cloning(taxi_demos):
 
 
 # ---------------------------------------------------------------- the benchmark protocol (genrl_lib.protocols.imitation)
-from genrl_lib.protocols.imitation import (PRESETS, binned_mean, expert_policy,  # noqa: E402
-                                           protocol_demonstrations, run_protocol, true_return)
+from genrl_lib.protocols.imitation import (  # noqa: E402
+    PRESETS,
+    binned_mean,
+    expert_policy,
+    protocol_demonstrations,
+    run_protocol,
+    true_return,
+)
 
 
 def test_presets_and_experts():
     assert set(PRESETS) == {"CartPole-v1", "Taxi-v4"}
     for p in PRESETS.values():
         assert {"ppo", "gail", "total_timesteps", "pretrain", "bc"} <= set(p)
-        Config(**p["gail"]).validate()
+        GAILConfig(**p["gail"]).validate()
     assert abs(true_return("Taxi-v4", expert_policy("Taxi-v4")) - 7.93) < 1e-6
     assert true_return("CartPole-v1", expert_policy("CartPole-v1"), n_eval_episodes=2) == 500.0
     assert binned_mean([1, 2, 9], [1.0, 3.0, 5.0], 10, 5) == [2.0, 5.0]

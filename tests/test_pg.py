@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from genrl_lib.pg import (ActorCritic, Config, EpisodeMemory, PolicyGradient, REINFORCE, discounted_returns,
-                          gradient_estimates)
+from genrl_lib.pg import (
+    REINFORCE,
+    ActorCritic,
+    EpisodeMemory,
+    PGConfig,
+    PolicyGradient,
+    discounted_returns,
+    gradient_estimates,
+)
 
 
 def test_discounted_returns_hand_computed():
@@ -98,7 +105,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="n_steps"):
         ActorCritic("CartPole-v1", n_steps=0)
     with pytest.raises(ValueError, match="gamma"):
-        PolicyGradient("CartPole-v1", Config(gamma=-1))
+        PolicyGradient("CartPole-v1", PGConfig(gamma=-1))
     with pytest.raises(TypeError, match="action_space"):
         REINFORCE(_multi_discrete_env())
     with pytest.raises(ValueError, match="total_episodes"):

@@ -7,7 +7,7 @@ import torch
 from gymnasium.vector import AutoresetMode
 
 from genrl_lib.gae import gae
-from genrl_lib.ppo import PPO, Config, Rollout, linear_schedule_value, make_vec_env
+from genrl_lib.ppo import PPO, PPOConfig, Rollout, linear_schedule_value, make_vec_env
 
 SMALL = dict(n_envs=2, n_steps=16, batch_size=8, n_epochs=2)
 
@@ -214,7 +214,7 @@ def test_discrete_predict_and_load_rejects_other_kinds(tmp_path):
 
 
 def test_config_defaults_are_sb3s():
-    c = Config()
+    c = PPOConfig()
     assert (c.n_steps, c.batch_size, c.n_epochs, c.gamma, c.gae_lambda, c.clip_range) == (2048, 64, 10, 0.99, 0.95, 0.2)
 
 

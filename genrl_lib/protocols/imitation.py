@@ -65,7 +65,8 @@ def epoch_callback(total_timesteps: int, epochs, on_epoch: Callable) -> tuple[Ca
     Returns:
         ``(callback, results)``: pass ``callback`` to ``learn``; ``results`` fills with one entry per epoch reached.
     """
-    step, results = total_timesteps // 100, []
+    step = total_timesteps // 100
+    results: list = []
 
     def callback(gail) -> None:
         while len(results) < len(epochs) and gail.num_timesteps >= epochs[len(results)] * step:
