@@ -48,7 +48,7 @@ from genrl_lib.policies import NUMPY_ACTIVATIONS, ActorCriticPolicy
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
-__all__ = ["PPOConfig", "Config", "PPO", "Rollout", "make_vec_env", "linear_schedule_value"]
+__all__ = ["PPOConfig", "Config", "PPO", "Rollout", "make_vec_env", "linear_schedule_value", "ppo_loss"]
 
 _KIND = "ppo"
 _NUMPY_ACT = NUMPY_ACTIVATIONS
@@ -134,6 +134,43 @@ class PPOConfig:
 
 
 Config = PPOConfig   # deprecated alias: the name before the rename
+
+
+def ppo_loss(policy: ActorCriticPolicy, obs: torch.Tensor, actions: torch.Tensor, old_log_prob: torch.Tensor,
+             advantages: torch.Tensor, returns: torch.Tensor, clip_range: float, vf_coef: float = 0.5,
+             ent_coef: float = 0.0, normalize_advantage: bool = True) -> tuple[torch.Tensor, dict]:
+    r"""PPO-clip's loss on one minibatch of B transitions, the quantity each gradient step descends:
+
+        ρ_t(θ)    = π_θ(a_t|s_t) / π_θold(a_t|s_t) = exp(log π_θ(a_t|s_t) − log π_θold(a_t|s_t))
+        L^CLIP(θ) = (1/B) Σ_t min(ρ_t(θ) Â_t, clip(ρ_t(θ), 1−ε, 1+ε) Â_t)
+        L(θ)      = −L^CLIP(θ) + c_v (1/B) Σ_t (V_θ(s_t) − R̂_t)² − c_e (1/B) Σ_t H(π_θ(·|s_t))
+
+    With ``normalize_advantage`` (and B > 1) the advantages Â_t are first standardized over the minibatch.
+    The torch backend of :class:`PPO` calls it; the NumPy backend computes the same loss with written-out
+    gradients (tested equal).
+
+    Args:
+        policy: the :class:`~genrl_lib.policies.ActorCriticPolicy` π_θ, V_θ.
+        obs: ``(B, obs_dim)``.  actions: ``(B,)`` int64 or ``(B, act_dim)``.
+        old_log_prob: ``(B,)`` log π_θold(a_t|s_t), fixed.  advantages, returns: ``(B,)`` Â_t and R̂_t.
+        clip_range: ε.  vf_coef: c_v.  ent_coef: c_e.
+
+    Returns:
+        ``(L, parts)``: the scalar loss and a dict of its ``policy_loss`` (−L^CLIP), ``value_loss``, ``entropy``
+        (scalars), and ``ratio``, ``log_ratio``, ``advantages`` (as used), ``values`` (``(B,)`` tensors).
+    """
+    values, logp, entropy = policy.evaluate_actions(obs, actions)
+    if normalize_advantage and len(advantages) > 1:
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    log_ratio = logp - old_log_prob
+    ratio = log_ratio.exp()                                                       # ρ_t = π_θ / π_θold
+    surrogate = torch.min(ratio * advantages, ratio.clamp(1 - clip_range, 1 + clip_range) * advantages)
+    policy_loss = -surrogate.mean()                                               # −L^CLIP
+    value_loss = (returns - values).pow(2).mean()                                 # (V_θ(s_t) − R̂_t)²
+    entropy_mean = entropy.mean()                                                 # H(π_θ(·|s_t))
+    loss = policy_loss + vf_coef * value_loss - ent_coef * entropy_mean
+    return loss, {"policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy_mean, "ratio": ratio,
+                  "log_ratio": log_ratio, "advantages": advantages, "values": values}
 
 
 def linear_schedule_value(initial: float, progress_remaining: float, schedule: str) -> float:
@@ -546,17 +583,10 @@ class PPO:
     def _torch_step(self, obs, acts, old_logp, adv, ret, eps: float, lr: float, ent_coef: float) -> np.ndarray:
         """One minibatch step with torch autograd: the readable reference of :meth:`_np_step`."""
         c = self.config
-        v, logp, entropy = self.policy.evaluate_actions(obs, acts)
-        if c.normalize_advantage and len(adv) > 1:
-            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        log_ratio = logp - old_logp
-        ratio = log_ratio.exp()                                                     # ρ_t = π_θ / π_θold
-        pg_loss = -torch.min(ratio * adv, ratio.clamp(1 - eps, 1 + eps) * adv).mean()  # -L^CLIP
-        v_loss = (ret - v).pow(2).mean()                                            # (V_θ(s_t) - R̂_t)²
-        ent = entropy.mean()                                                        # H(π_θ(·|s_t))
-        loss = pg_loss + c.vf_coef * v_loss - ent_coef * ent
+        loss, t = ppo_loss(self.policy, obs, acts, old_logp, adv, ret, eps, c.vf_coef, ent_coef, c.normalize_advantage)
+        pg_loss, v_loss, ent, ratio, log_ratio = t["policy_loss"], t["value_loss"], t["entropy"], t["ratio"], t["log_ratio"]
         if not torch.isfinite(loss):
-            self._raise_nan(advantages=adv, returns=ret, log_ratio=log_ratio, values=v,
+            self._raise_nan(advantages=t["advantages"], returns=ret, log_ratio=log_ratio, values=t["values"],
                             policy_loss=pg_loss, value_loss=v_loss, entropy=ent)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

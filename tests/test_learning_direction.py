@@ -129,3 +129,23 @@ def test_double_dqn_target_by_hand():
         grads = agent._td_gradients(s, a, r, s2, discount, use_autograd=use_autograd)
         torch.testing.assert_close(grads[0], expected_w)
         torch.testing.assert_close(grads[1], torch.tensor([2 * (q_sa - y), 0.0]))
+
+
+def test_ppo_loss_by_hand():
+    """L = −mean(min(ρÂ, clip(ρ)Â)) + c_v mean((V − R̂)²) − c_e mean(H), on two transitions computed by hand."""
+    from genrl_lib.policies import ActorCriticPolicy
+    from genrl_lib.ppo import ppo_loss
+
+    pi = ActorCriticPolicy(gym.spaces.Box(-1, 1, (2,)), gym.spaces.Discrete(2), (4,), seed=0)
+    obs, acts = torch.tensor([[0.1, -0.2], [0.3, 0.4]]), torch.tensor([0, 1])
+    with torch.no_grad():
+        logp, ent = pi.log_prob_entropy(obs, acts)
+        v = pi.value(obs)
+    ratio = torch.tensor([1.5, 0.5])
+    adv, ret = torch.tensor([1.0, 1.0]), torch.tensor([0.0, 1.0])
+    loss, parts = ppo_loss(pi, obs, acts, logp - ratio.log(), adv, ret, 0.2, vf_coef=0.5, ent_coef=0.1,
+                           normalize_advantage=False)
+    surrogate = (min(1.5, 1.2) * 1.0 + min(0.5, 0.8) * 1.0) / 2          # = (1.2 + 0.5) / 2
+    expected = -surrogate + 0.5 * float(((v - ret) ** 2).mean()) - 0.1 * float(ent.mean())
+    assert loss.item() == pytest.approx(expected, abs=1e-5)
+    assert parts["policy_loss"].item() == pytest.approx(-0.85, abs=1e-5)
