@@ -262,21 +262,15 @@ _EXPERTS: dict = {}   # (building, weather, quick) -> (name, demonstrations); th
 
 
 def _gail_building(building: str, weather: str):
-    """GAIL on a Sinergym building (:mod:`genrl_lib.buildings`, GAIL settings ``buildings.GAIL_HP``): the expert (:func:`~genrl_lib.buildings.select_expert`
+    """GAIL on a Sinergym building (:mod:`genrl_lib.buildings`, GAIL settings ``protocols.buildings.GAIL_HP``): the expert (:func:`~genrl_lib.protocols.buildings.select_expert`
     on the demonstration period) is recorded for one episode; GAIL (seed ``seed``) trains on that period and its
     deterministic policy, snapshotted after epochs 10..100, is scored on the evaluation period (one episode each)."""
 
     def run(seed: int, quick: bool) -> dict:
-        from genrl_lib.buildings import (
-            GAIL_HP,
-            expert_by_name,
-            make_building_env,
-            observation_scaler,
-            run_episode,
-            select_expert,
-        )
+        from genrl_lib.buildings import make_building_env, run_episode
         from genrl_lib.demonstrations import collect_demonstrations
         from genrl_lib.gail import GAIL
+        from genrl_lib.protocols.buildings import GAIL_HP, expert_by_name, observation_scaler, select_expert
         from genrl_lib.seeding import set_seed
 
         demo_period, eval_period, steps = BUILDING_PROTOCOL[quick]

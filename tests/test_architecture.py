@@ -119,11 +119,11 @@ def test_every_agent_predicts_with_sb3s_signature_and_one_default():
     import inspect
 
     from genrl_lib.bc import BehaviourCloning
-    from genrl_lib.buildings import StandardizedPolicy
     from genrl_lib.dqn import DQN
     from genrl_lib.gail import GAIL
     from genrl_lib.pg import PolicyGradient
     from genrl_lib.ppo import PPO
+    from genrl_lib.protocols.buildings import StandardizedPolicy
 
     for cls in (PPO, PolicyGradient, DQN, GAIL, BehaviourCloning, StandardizedPolicy):
         params = inspect.signature(cls.predict).parameters

@@ -158,7 +158,7 @@ def run_protocol(env_id: str, seed: int, *, n_trajectories: int, every: int = 20
         raise ValueError(f"overrides may only update 'gail', 'bc' and 'ppo' settings, got keys {bad}")
     bad = sorted(set(overrides.get("ppo", {})) - {f.name for f in dataclasses.fields(PPOConfig)})
     if bad:
-        raise ValueError(f"overrides['ppo'] takes fields of genrl_lib.ppo.Config, got unknown keys {bad}")
+        raise ValueError(f"overrides['ppo'] takes fields of genrl_lib.ppo.PPOConfig, got unknown keys {bad}")
     for k, v in overrides.items():
         preset[k] = {**preset[k], **v}
     seed = check_seed(seed)
