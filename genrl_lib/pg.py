@@ -31,8 +31,8 @@ from genrl_lib.policies import ActorCriticPolicy
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
-__all__ = ["PGConfig", "Config", "EpisodeMemory", "discounted_returns", "PolicyGradient", "REINFORCE", "ActorCritic",
-           "gradient_estimates"]
+__all__ = ["PGConfig", "Config", "EpisodeMemory", "discounted_returns", "policy_gradient_loss", "PolicyGradient",
+           "REINFORCE", "ActorCritic", "gradient_estimates"]
 
 _KIND = "policy_gradient"
 
@@ -135,6 +135,27 @@ class PGConfig:
 
 
 Config = PGConfig   # deprecated alias: the name before the rename
+
+
+def policy_gradient_loss(policy: ActorCriticPolicy, states: torch.Tensor, actions: torch.Tensor,
+                         weights: torch.Tensor, ent_coef: float = 0.0) -> torch.Tensor:
+    r"""The return-weighted negative log-likelihood of a segment of T steps, whose gradient is the policy gradient:
+
+        L(θ) = −(1/T) Σ_t w_t log π_θ(a_t|s_t) − c_e (1/T) Σ_t H(π_θ(·|s_t))
+
+    with weights ``w_t = G_t`` (REINFORCE), ``G_t − V_φ(s_t)`` (a baseline, the actor-critic's advantage),
+    standardized or not (:meth:`PolicyGradient.segment_targets`); the weights are constants, not differentiated.
+
+    Args:
+        policy: the :class:`~genrl_lib.policies.ActorCriticPolicy` π_θ.
+        states: ``(T, obs_dim)``.  actions: ``(T,)`` int64 or ``(T, act_dim)``.  weights: ``(T,)`` w_t.
+        ent_coef: c_e.
+
+    Returns:
+        the scalar loss L(θ).
+    """
+    logp, ent = policy.log_prob_entropy(states, actions)
+    return -(weights * logp).mean() - ent_coef * ent.mean()             # return-weighted negative log-likelihood
 
 
 class PolicyGradient:
@@ -264,8 +285,7 @@ class PolicyGradient:
         c = self.config
         G, w = self.segment_targets(memory)
         states, actions, _ = (torch.from_numpy(x) for x in memory.arrays())
-        logp, ent = self.policy.log_prob_entropy(states, actions)
-        loss = -(w * logp).mean() - c.ent_coef * ent.mean()           # return-weighted negative log-likelihood
+        loss = policy_gradient_loss(self.policy, states, actions, w, c.ent_coef)
         if not torch.isfinite(loss):
             raise FloatingPointError("policy-gradient loss is non-finite (check rewards and learning_rate)")
         self.optimizer.zero_grad(set_to_none=True)

@@ -149,3 +149,31 @@ def test_ppo_loss_by_hand():
     expected = -surrogate + 0.5 * float(((v - ret) ** 2).mean()) - 0.1 * float(ent.mean())
     assert loss.item() == pytest.approx(expected, abs=1e-5)
     assert parts["policy_loss"].item() == pytest.approx(-0.85, abs=1e-5)
+
+
+# ---------------------------------------------------------------- REINFORCE's loss
+def test_policy_gradient_loss_by_hand_and_its_direction():
+    """L = −mean(w log π(a|s)) − c_e mean(H); a step on it raises log π of positively weighted actions and lowers
+    it for negatively weighted ones (a flipped sign would do the opposite)."""
+    from genrl_lib.pg import policy_gradient_loss
+    from genrl_lib.policies import ActorCriticPolicy
+
+    pi = ActorCriticPolicy(gym.spaces.Box(-1, 1, (2,)), gym.spaces.Discrete(3), (8,), ortho_init=False, critic=False,
+                           seed=0)
+    s, a = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 2])
+    w = torch.tensor([2.0, -1.0])
+    with torch.no_grad():
+        logp, ent = pi.log_prob_entropy(s, a)
+    loss = policy_gradient_loss(pi, s, a, w, ent_coef=0.1)
+    assert loss.item() == pytest.approx(float(-(w * logp).mean() - 0.1 * ent.mean()), abs=1e-6)
+    opt = torch.optim.SGD(pi.actor_parameters(), lr=0.1)
+    for i, (si, ai, wi) in enumerate(zip(s, a, w)):
+        before = logp[i].item()
+        opt.zero_grad()
+        policy_gradient_loss(pi, si[None], ai[None], wi[None]).backward()
+        opt.step()
+        with torch.no_grad():
+            after = pi.log_prob_entropy(si[None], ai[None])[0].item()
+        assert (after > before) == (wi > 0), (i, before, after)
+        with torch.no_grad():
+            logp, _ = pi.log_prob_entropy(s, a)
