@@ -20,7 +20,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help env book book-force test test-native test-emulated unit lint twins check-twins spread benchmarks \
+.PHONY: help env book book-force test test-native test-emulated unit twins check-twins spread benchmarks \
         clean distclean site-tools mathjax widgets check-site repo check-repo format check-format install-test
 
 help:
@@ -147,6 +147,7 @@ unit: $(STAMP) lint
 	$(VPY) -m pytest tests -n $(JOBS) --dist loadfile -q -m "not install"
 
 # The library, its tests, benchmarks and scripts: ruff's rules, then the type checker on the shared public modules.
+.PHONY: lint
 lint: $(STAMP)
 	$(VPY) -m ruff check --no-cache .
 	$(VPY) -m mypy
