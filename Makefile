@@ -36,7 +36,8 @@ help:
 	@echo "make test-nbval-emulated NUMERIC_ENV=torch-scalar - only the notebooks (nbval), under one numeric environment"
 	@echo "make spread CHAPTER=gail - a chapter under several numeric environments x seeds: each number's spread"
 	@echo "make twins  - regenerate notebooks/*.ipynb from book/*.md"
-	@echo "make unit   - only the fast library unit tests"
+	@echo "make unit   - lint, then only the fast library unit tests"
+	@echo "make lint   - ruff check (pyproject [tool.ruff]) and mypy (pyproject [tool.mypy]); make test and make unit run it"
 	@echo "make book-force - build the book executing every chapter (ignores the execution cache)"
 	@echo "make check-site - open every page of _build/html in headless Chromium: math, images, MyST, Colab link"
 	@echo "make repo   - rewrite everything derived from repository: in _config.yml, then the twins"
@@ -132,7 +133,7 @@ check-site: $(STAMP)
 	@$(MAKE) --no-print-directory $(SITE_NODE)
 	$(VPY) scripts/check_site.py $(BOOK_HTML)
 
-test: test-native test-emulated
+test: lint test-native test-emulated
 
 test-native: $(STAMP)
 	MPLBACKEND=Agg $(VPY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) -n $(JOBS) --dist loadfile --durations=15 -q
@@ -166,8 +167,14 @@ SPREAD_SEEDS ?= 0,1,2
 spread: $(STAMP)
 	$(VPY) scripts/numeric_spread.py $(CHAPTER) --envs $(SPREAD_ENVS) --seeds $(SPREAD_SEEDS) --out _build/spread
 
-unit: $(STAMP)
+unit: $(STAMP) lint
 	$(VPY) -m pytest tests -n $(JOBS) --dist loadfile -q -m "not install"
+
+# The library, its tests, benchmarks and scripts: ruff's rules, then the type checker on the shared public modules.
+.PHONY: lint
+lint: $(STAMP)
+	$(VPY) -m ruff check --no-cache .
+	$(VPY) -m mypy
 
 # The Colab install path: wheel -> clean venv over a Python that has torch -> run rl_basics there.
 install-test: $(STAMP)
