@@ -33,7 +33,9 @@ def plot_learning_curves(curves: Mapping[str, np.ndarray], x: np.ndarray | Mappi
     Args:
         curves: ``{label: array (n_seeds, T)}`` (a 1-D ``(T,)`` array counts as one seed).
         x: ``(T,)`` x-values shared by all curves, or ``{label: (T,)}``; default ``0..T-1``.
-        band: ``"std"`` (mean ± one standard deviation over seeds), ``"minmax"`` or ``"none"``.
+        band: ``"std"`` (mean ± one standard deviation over seeds), ``"se"`` (mean ± one standard error of
+            the mean, ``std / sqrt(n_seeds)``: how precisely the mean curve is known), ``"minmax"`` or
+            ``"none"``.
         smooth_window: trailing moving-average window applied per seed before aggregating.
         hline: optional horizontal reference line (e.g. the optimal return), labelled ``hline_label``.
 
@@ -42,8 +44,8 @@ def plot_learning_curves(curves: Mapping[str, np.ndarray], x: np.ndarray | Mappi
     """
     import matplotlib.pyplot as plt
 
-    if band not in ("std", "minmax", "none"):
-        raise ValueError(f"band must be 'std', 'minmax' or 'none', got {band!r}")
+    if band not in ("std", "se", "minmax", "none"):
+        raise ValueError(f"band must be 'std', 'se', 'minmax' or 'none', got {band!r}")
     if not curves:
         raise ValueError("curves is empty: pass {label: array (n_seeds, T)}")
     if ax is None:
@@ -59,8 +61,11 @@ def plot_learning_curves(curves: Mapping[str, np.ndarray], x: np.ndarray | Mappi
         n = ys.shape[0]
         (line,) = ax.plot(xs, mean, label=f"{label} (mean of {n} seed{'s' if n > 1 else ''})")
         if band != "none" and n > 1:
-            lo, hi = ((mean - ys.std(axis=0), mean + ys.std(axis=0)) if band == "std"
-                      else (ys.min(axis=0), ys.max(axis=0)))
+            if band == "minmax":
+                lo, hi = ys.min(axis=0), ys.max(axis=0)
+            else:
+                half = ys.std(axis=0) / (np.sqrt(n) if band == "se" else 1.0)
+                lo, hi = mean - half, mean + half
             ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     if hline is not None:
         ax.axhline(hline, color="k", linestyle="--", linewidth=1, label=hline_label)

@@ -28,6 +28,15 @@ def test_learning_curves_band_and_labels():
         plot_learning_curves({"a": np.zeros(3)}, x=np.arange(4))
 
 
+def test_learning_curves_standard_error_band():
+    ys = np.array([[0.0, 0.0], [2.0, 2.0], [0.0, 0.0], [2.0, 2.0]])   # mean 1, std 1, 4 seeds: se 0.5
+    for band, half in (("std", 1.0), ("se", 0.5), ("minmax", 1.0)):
+        ax = plot_learning_curves({"a": ys}, band=band)
+        verts = ax.collections[0].get_paths()[0].vertices[:, 1]
+        assert np.isclose(verts.min(), 1 - half) and np.isclose(verts.max(), 1 + half), band
+        plt.close("all")
+
+
 def test_value_heatmap_chain_and_grid():
     ax = plot_value_heatmap(np.arange(10.0), policy=np.zeros(10, int), action_labels=["R", "JR"], terminal=[9])
     texts = [t.get_text() for t in ax.texts]
