@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from genrl_lib.plotting import animate_frames, plot_learning_curves, plot_value_heatmap, record_episode, smooth  # noqa: E402
+from genrl_lib.plotting import (animate_episode, animate_frames, animate_side_by_side, plot_learning_curves,  # noqa: E402
+                                plot_value_heatmap, record_episode, smooth)
 
 
 def test_smooth_is_trailing_mean():
@@ -58,3 +59,27 @@ def test_record_and_animate():
         record_episode(gym.make("CartPole-v1"), lambda o: 0)
     with pytest.raises(ValueError, match="empty"):
         animate_frames([])
+
+
+def test_animate_episode_reports_what_it_shows():
+    import genrl_lib  # noqa: F401  (registers JumpChain)
+
+    html = animate_episode("genrl_lib/JumpChain-v0", lambda s: 1, seed=0, max_steps=20, fps=4)
+    # always jump: 0 -> 2 (+1) -> 4 (+1) -> 6 (trap, -10), the episode ends after 3 steps
+    assert html.n_steps == 3 and html.episode_return == -8.0
+    assert "<script" in html.data and html.data.count("data:image/png") >= 4
+    agent_like = type("A", (), {"predict": lambda self, o, deterministic=True: (np.int64(0), None)})()
+    assert animate_episode(gym.make("CartPole-v1", render_mode="rgb_array"), agent_like, max_steps=3).n_steps == 3
+    with pytest.raises(ValueError, match="rgb_array"):
+        animate_episode(gym.make("CartPole-v1"), lambda o: 0)
+
+
+def test_animate_side_by_side_pads_the_shorter_episode():
+    a = [np.full((8, 10, 3), k, np.uint8) for k in range(5)]
+    b = [np.zeros((6, 12, 3), np.uint8)] * 2
+    html = animate_side_by_side({"expert": a, "imitator": b}, captions={"expert": list("abcde"), "imitator": ["x", "y"]})
+    assert html.data.count("data:image/png") >= 5
+    with pytest.raises(ValueError, match="imitator"):
+        animate_side_by_side({"expert": a, "imitator": []})
+    with pytest.raises(ValueError, match="empty"):
+        animate_side_by_side({})
