@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 __all__ = ["plot_learning_curves", "plot_value_heatmap", "record_episode", "animate_frames", "animate_episode",
-           "animate_side_by_side", "smooth"]
+           "animate_side_by_side", "plot_diagram", "smooth"]
 
 
 def smooth(y: np.ndarray, window: int) -> np.ndarray:
@@ -283,3 +283,54 @@ def animate_episode(env, policy: Callable | object, *, seed: int | None = 0, max
     html = animate_frames(frames, fps=fps, every=every, scale=scale, title=title, captions=caps)
     html.episode_return, html.n_steps = ret, len(frames) - 1
     return html
+
+
+def plot_diagram(nodes: Mapping[str, tuple[float, float, str]], edges: Sequence[tuple], *, ax=None,
+                 title: str | None = None, figsize: tuple[float, float] = (8, 4),
+                 colors: Mapping[str, str] | None = None):
+    """A boxes-and-arrows diagram drawn with matplotlib (renders offline, in the book and in Colab).
+
+    Args:
+        nodes: ``{name: (x, y, text)}``, box centres in axes coordinates ``[0, 1]``; ``text`` may have newlines.
+        edges: ``(from, to)`` or ``(from, to, label)``: an arrow between the two boxes' edges, the label at
+            its middle.
+        colors: ``{name: face colour}``; default light grey.
+
+    Returns:
+        The matplotlib ``Axes``.
+    """
+    import matplotlib.pyplot as plt
+
+    if not nodes:
+        raise ValueError("nodes is empty: pass {name: (x, y, text)}")
+    for e in edges:
+        if len(e) not in (2, 3):
+            raise ValueError(f"an edge is (from, to) or (from, to, label), got {e!r}")
+        for end in e[:2]:
+            if end not in nodes:
+                raise ValueError(f"edge {e!r} names {end!r}, which is not a node; nodes: {sorted(nodes)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    ax.axis("off")
+    colors = colors or {}
+    boxes = {}
+    for name, (x, y, text) in nodes.items():
+        boxes[name] = ax.text(x, y, text, ha="center", va="center", fontsize=9, zorder=3,
+                              bbox=dict(boxstyle="round,pad=0.4", fc=colors.get(name, "#eeeeee"),
+                                        ec="#444444"))
+    ax.figure.canvas.draw()                  # box sizes are known only after a draw
+    for e in edges:
+        a, b, label = (*e, None) if len(e) == 2 else e
+        ax.annotate("", xy=nodes[b][:2], xytext=nodes[a][:2], zorder=5,
+                    arrowprops=dict(arrowstyle="-|>,head_length=0.6,head_width=0.3", color="#333333", lw=1.3,
+                                    shrinkA=2, shrinkB=2, patchA=boxes[a].get_bbox_patch(),
+                                    patchB=boxes[b].get_bbox_patch()))
+        if label:
+            (xa, ya), (xb, yb) = nodes[a][:2], nodes[b][:2]
+            above = 0.09 if abs(ya - yb) < 1e-9 else 0.0        # a horizontal arrow's label sits above it
+            ax.text((xa + xb) / 2, (ya + yb) / 2 + above, label, ha="center", va="center", fontsize=8, style="italic",
+                    zorder=6, bbox=dict(fc="white", ec="none", pad=1))
+    if title:
+        ax.set_title(title)
+    return ax

@@ -83,3 +83,18 @@ def test_animate_side_by_side_pads_the_shorter_episode():
         animate_side_by_side({"expert": a, "imitator": []})
     with pytest.raises(ValueError, match="empty"):
         animate_side_by_side({})
+
+
+def test_plot_diagram_boxes_arrows_and_errors():
+    from genrl_lib.plotting import plot_diagram
+
+    ax = plot_diagram({"a": (0.2, 0.5, "A"), "b": (0.8, 0.5, "B\nbox")}, [("a", "b", "to b")], title="t")
+    texts = [t.get_text() for t in ax.texts]
+    assert texts[:2] == ["A", "B\nbox"] and "to b" in texts
+    arrows = [c for c in ax.get_children() if type(c).__name__ == "Annotation"]
+    assert len(arrows) == 1
+    plt.close("all")
+    with pytest.raises(ValueError, match="'c'"):
+        plot_diagram({"a": (0.2, 0.5, "A")}, [("a", "c")])
+    with pytest.raises(ValueError, match="empty"):
+        plot_diagram({}, [])
