@@ -1,6 +1,7 @@
 """The book's gymnasium environments and a ``make`` with clear errors.
 
-``JumpChain-v0`` is the 10-cell chain of the UPV course chapter (seed 003, pages 5.17-5.20)::
+``JumpChain-v0`` is the 10-cell chain of the UPV course notes "Chapter 5. Deep Reinforcement Learning and Generative
+Models" (Redes Neuronales, UPV 2022/2023, pages 5.17-5.20)::
 
     cell     0      1  2  3    4  5  6    7  8  9
     reward   start  1  1  -10  1  1  -10  1  1  +10
@@ -37,7 +38,7 @@ ACTION_NAMES = ("R", "JR")
 
 
 class JumpChainEnv(gym.Env):
-    """The seed-003 "right / jump right" chain as a tabular gymnasium environment.
+    """The UPV course notes' "right / jump right" chain as a tabular gymnasium environment.
 
     Observation: ``Discrete(10)``, the current cell. Action: ``Discrete(2)``, 0 = R, 1 = JR.
     Render modes: ``"ansi"`` (a text line) and ``"rgb_array"`` (an ``(H, W, 3)`` uint8 image).

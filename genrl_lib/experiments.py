@@ -2,7 +2,7 @@
 
     python -m genrl_lib.experiments thesis-table [--quick] [--seeds N] [--out DIR] [--only COL,COL]
 
-The thesis (seed 000, last results slide) reports, after training epochs 10, 20, ..., 100, GAIL on
+The thesis (Barroso Moreno 2023, last results slide) reports, after training epochs 10, 20, ..., 100, GAIL on
 5Zone, Datacenter and Warehouse (Sinergym), CartPole and Taxi (gymnasium), and HQL on Taxi. Each
 (column, seed) pair is a **cell**: it runs once, its result is written atomically to
 ``DIR/cells/<column>__seed<k>.json``, and a rerun skips finished cells, so an interrupted run
@@ -34,7 +34,7 @@ __all__ = ["EPOCHS", "THESIS_TABLE", "Column", "COLUMNS", "register_column", "ru
            "main", "versions"]
 
 EPOCHS = tuple(range(10, 101, 10))
-# The thesis's last results slide (seed 000), columns in its order, values at epochs 10..100.
+# The thesis's last results slide (Barroso Moreno 2023), columns in its order, values at epochs 10..100.
 THESIS_TABLE: dict[str, tuple[float, ...]] = {
     "gail-5zone": (-43646.9, -43625.9, -43621.8, -43647.3, -43618.7, -43595.8, -43645.1, -43627.4, -43636.5, -43601.01),
     "gail-datacenter": (-75631.07, -75621.6, -75641.4, -75605.0, -75643.09, -75633.5, -75633.8, -75632.5, -75622.7, -75672.2),

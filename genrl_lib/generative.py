@@ -39,7 +39,8 @@ from genrl_lib.nets import check_sizes, mlp
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
-__all__ = ["Normalizer", "corrupt", "AEConfig", "Autoencoder", "VAEConfig", "VAE", "GANConfig", "GAN",
+__all__ = ["Normalizer", "corrupt", "AEConfig", "Autoencoder", "VAEConfig", "VAE", "ConvVAEConfig", "ConvVAE",
+           "GANConfig", "GAN",
            "ModeStats", "mode_stats", "mode_coverage", "high_quality_fraction", "reconstruction_error",
            "plot_image_rows"]
 
@@ -492,6 +493,66 @@ class VAE(_FlatModel):
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """Draw ``z ~ N(0, I)`` and decode: ``(n, dim)``."""
         return self.decode(self._noise(n, seed).numpy())
+
+
+@dataclass
+class ConvVAEConfig(VAEConfig):
+    """Convolutional VAE hyperparameters (those of :class:`VAEConfig` plus the image layout).
+
+    Attributes:
+        image_shape: ``(H, W)`` of the one-channel images; ``dim`` must be ``H * W`` and both even.
+        channels: ``(c1, c2)``: the encoder's two convolutions (3×3; the second with stride 2 halves H and W);
+            the decoder mirrors them with a transposed convolution that doubles H and W back.
+    """
+
+    image_shape: tuple[int, int] = (8, 8)
+    channels: tuple[int, int] = (16, 32)
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.image_shape = check_sizes(self.image_shape, "image_shape")
+        self.channels = check_sizes(self.channels, "channels")
+        if len(self.image_shape) != 2 or any(n % 2 for n in self.image_shape):
+            raise ValueError(f"image_shape must be (H, W) with H and W even, got {self.image_shape}")
+        if len(self.channels) != 2:
+            raise ValueError(f"channels must be two sizes (c1, c2), got {self.channels}")
+
+
+class ConvVAE(VAE):
+    """A VAE whose encoder is a convolutional network and whose decoder is a transposed-convolution
+    ("deconvolutional") network, over flattened one-channel images ``(n, H*W)``.
+
+    Encoder: ``(n, 1, H, W) -conv 3×3-> (n, c1, H, W) -conv 3×3, stride 2-> (n, c2, H/2, W/2) -linear->
+    (n, 2 latent_dim)`` = ``μ(x), log σ²(x)``. Decoder: ``z -linear-> (n, c2, H/2, W/2) -transposed conv 4×4,
+    stride 2-> (n, c1, H, W) -conv 3×3-> (n, 1, H, W)`` logits. Everything else (the ELBO, the
+    reparameterisation, ``fit``, ``sample``, ``save``/``load``) is :class:`VAE`'s: only the two networks differ.
+    """
+
+    kind = "conv_vae"
+    Config = ConvVAEConfig
+
+    def _build(self):
+        c = self.config
+        (h, w), (c1, c2) = c.image_shape, c.channels
+        if self.dim != h * w:
+            raise ValueError(f"dim must be H*W = {h * w} for image_shape {c.image_shape}, got {self.dim}")
+        if c.likelihood == "bernoulli" and c.normalize is not None:
+            raise ValueError("a Bernoulli VAE needs data in [0, 1]: use normalize=None")
+        act = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "tanh": nn.Tanh, "gelu": nn.GELU}
+        if c.activation not in act:
+            raise ValueError(f"activation must be one of {sorted(act)}, got {c.activation!r}")
+        A = act[c.activation]
+        self.encoder = nn.Sequential(
+            nn.Unflatten(1, (1, h, w)),
+            nn.Conv2d(1, c1, 3, padding=1), A(),                               # (n, c1, H, W)
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), A(),                    # (n, c2, H/2, W/2)
+            nn.Flatten(), nn.Linear(c2 * (h // 2) * (w // 2), 2 * c.latent_dim))  # μ, log σ²
+        self.decoder = nn.Sequential(
+            nn.Linear(c.latent_dim, c2 * (h // 2) * (w // 2)), A(),
+            nn.Unflatten(1, (c2, h // 2, w // 2)),
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), A(),           # (n, c1, H, W)
+            nn.Conv2d(c1, 1, 3, padding=1), nn.Flatten())                      # (n, H*W) logits / means
+        self.opt = torch.optim.Adam([*self.encoder.parameters(), *self.decoder.parameters()], lr=c.lr)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -59,7 +59,8 @@ def discounted_returns(rewards, gamma: float, bootstrap: float = 0.0) -> np.ndar
 
 
 class EpisodeMemory:
-    """What happened in a segment: states, actions, rewards (the seed-002 ``Memory``), plus how it ended.
+    """What happened in a segment: states, actions, rewards (the ``Memory`` of Huijse's policy-gradients
+    chapter), plus how it ended.
 
     ``push(s, a, r)`` appends one step; ``arrays()`` returns ``(states (T, obs_dim), actions (T,) or
     (T, act_dim), rewards (T,))``; ``reset()`` empties it.
@@ -98,7 +99,7 @@ class PGConfig:
         learning_rate: Adam step size of the policy.  value_learning_rate: of the critic.
         hidden: hidden layer sizes of both MLPs.  activation: their activation.
         baseline: REINFORCE only: subtract a learned ``V_φ(s_t)`` from the returns (actor-critic always does).
-        normalize: standardize the weights ``w_t`` over each segment (seed-002's normalized returns).
+        normalize: standardize the weights ``w_t`` over each segment (the normalized returns of Huijse's chapter).
         n_steps: ``None``: whole episodes, Monte-Carlo returns (REINFORCE); ``k``: segments of at most ``k``
             steps bootstrapped from the critic (actor-critic).
         ent_coef: entropy bonus.

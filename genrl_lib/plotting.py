@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["plot_learning_curves", "plot_value_heatmap", "record_episode", "animate_frames", "smooth"]
+__all__ = ["plot_learning_curves", "plot_value_heatmap", "record_episode", "animate_frames", "animate_episode",
+           "animate_side_by_side", "plot_diagram", "smooth"]
 
 
 def smooth(y: np.ndarray, window: int) -> np.ndarray:
@@ -33,7 +35,9 @@ def plot_learning_curves(curves: Mapping[str, np.ndarray], x: np.ndarray | Mappi
     Args:
         curves: ``{label: array (n_seeds, T)}`` (a 1-D ``(T,)`` array counts as one seed).
         x: ``(T,)`` x-values shared by all curves, or ``{label: (T,)}``; default ``0..T-1``.
-        band: ``"std"`` (mean ± one standard deviation over seeds), ``"minmax"`` or ``"none"``.
+        band: ``"std"`` (mean ± one standard deviation over seeds), ``"se"`` (mean ± one standard error of
+            the mean, ``std / sqrt(n_seeds)``: how precisely the mean curve is known), ``"minmax"`` or
+            ``"none"``.
         smooth_window: trailing moving-average window applied per seed before aggregating.
         hline: optional horizontal reference line (e.g. the optimal return), labelled ``hline_label``.
 
@@ -42,8 +46,8 @@ def plot_learning_curves(curves: Mapping[str, np.ndarray], x: np.ndarray | Mappi
     """
     import matplotlib.pyplot as plt
 
-    if band not in ("std", "minmax", "none"):
-        raise ValueError(f"band must be 'std', 'minmax' or 'none', got {band!r}")
+    if band not in ("std", "se", "minmax", "none"):
+        raise ValueError(f"band must be 'std', 'se', 'minmax' or 'none', got {band!r}")
     if not curves:
         raise ValueError("curves is empty: pass {label: array (n_seeds, T)}")
     if ax is None:
@@ -59,8 +63,11 @@ def plot_learning_curves(curves: Mapping[str, np.ndarray], x: np.ndarray | Mappi
         n = ys.shape[0]
         (line,) = ax.plot(xs, mean, label=f"{label} (mean of {n} seed{'s' if n > 1 else ''})")
         if band != "none" and n > 1:
-            lo, hi = ((mean - ys.std(axis=0), mean + ys.std(axis=0)) if band == "std"
-                      else (ys.min(axis=0), ys.max(axis=0)))
+            if band == "minmax":
+                lo, hi = ys.min(axis=0), ys.max(axis=0)
+            else:
+                half = ys.std(axis=0) / (np.sqrt(n) if band == "se" else 1.0)
+                lo, hi = mean - half, mean + half
             ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     if hline is not None:
         ax.axhline(hline, color="k", linestyle="--", linewidth=1, label=hline_label)
@@ -152,32 +159,178 @@ def record_episode(env, policy: Callable | object, *, seed: int | None = 0, max_
     return frames
 
 
-def animate_frames(frames: Sequence[np.ndarray], fps: int = 30, every: int = 1, scale: float = 0.5, title: str | None = None):
+def animate_frames(frames: Sequence[np.ndarray], fps: int = 30, every: int = 1, scale: float = 0.5, title: str | None = None,
+                   captions: Sequence[str] | None = None):
     """An inline HTML/JavaScript animation of ``rgb_array`` frames (renders in Jupyter, Colab and the HTML book).
 
     Args:
         frames: list of ``(H, W, 3)`` uint8 frames.
         fps: frames per second of playback.
-        every: keep every ``every``-th frame (smaller pages).
+        every: keep every ``every``-th frame (smaller pages); the last frame is always kept.
         scale: figure size relative to the frame size (1.0 = 100 pixels per inch at 100 dpi).
+        title: a title above the frames.
+        captions: one line of text per frame (e.g. ``"step 12, return 12"``), shown under the frames.
 
     Returns:
         ``IPython.display.HTML`` with the animation.
+    """
+    return animate_side_by_side({"": frames}, fps=fps, every=every, scale=scale, title=title,
+                                captions=None if captions is None else {"": captions})
+
+
+def animate_side_by_side(panels: Mapping[str, Sequence[np.ndarray]], fps: int = 30, every: int = 1,
+                         scale: float = 0.5, title: str | None = None,
+                         captions: Mapping[str, Sequence[str]] | None = None):
+    """Several episodes played side by side in one inline animation (e.g. an expert beside its imitator).
+
+    A panel whose episode is shorter keeps showing its last frame (its caption says the episode ended).
+
+    Args:
+        panels: ``{panel title: list of (H, W, 3) uint8 frames}``; frames of different panels may differ in size.
+        fps, every, scale: as in :func:`animate_frames`.
+        title: a title over all panels.
+        captions: ``{panel title: one string per frame}`` shown under each panel.
+
+    Returns:
+        ``IPython.display.HTML`` with the animation (matplotlib's ``to_jshtml``: no network needed to play it).
     """
     import matplotlib.pyplot as plt
     from IPython.display import HTML
     from matplotlib import animation
 
-    if len(frames) == 0:
-        raise ValueError("frames is empty")
-    kept = list(frames)[::max(1, int(every))]
-    h, w = kept[0].shape[:2]
-    fig, ax = plt.subplots(figsize=(scale * w / 100, scale * h / 100), dpi=100)
-    ax.axis("off")
+    if not panels:
+        raise ValueError("panels is empty: pass {title: frames}")
+    for name, frames in panels.items():
+        if len(frames) == 0:
+            raise ValueError(f"frames is empty (panel {name!r})")
+    every = max(1, int(every))
+    n = max(len(f) for f in panels.values())
+    kept = list(range(0, n, every))
+    if kept[-1] != n - 1:
+        kept.append(n - 1)                       # always show how the episode ends
+    h = max(f[0].shape[0] for f in panels.values())
+    w = sum(f[0].shape[1] for f in panels.values())
+    has_caption = captions is not None
+    extra = 0.25 * (bool(title) + has_caption + (len(panels) > 1))     # inches for the text lines
+    fig, axes = plt.subplots(1, len(panels), figsize=(scale * w / 100, scale * h / 100 + extra), dpi=100,
+                             squeeze=False)
+    images, texts = [], []
+    for ax, (name, frames) in zip(axes[0], panels.items()):
+        ax.axis("off")
+        if name and len(panels) > 1:
+            ax.set_title(name, fontsize=8)
+        images.append(ax.imshow(frames[0]))
+        texts.append(ax.text(0.5, -0.02, "", transform=ax.transAxes, ha="center", va="top", fontsize=7)
+                     if has_caption else None)
     if title:
-        ax.set_title(title, fontsize=8)
-    im = ax.imshow(kept[0])
-    anim = animation.FuncAnimation(fig, lambda i: (im.set_data(kept[i]),), frames=len(kept), interval=1000 / fps)
+        fig.suptitle(title, fontsize=8)
+    with warnings.catch_warnings():          # tiny frames leave tight_layout no room: it is fine as it is
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout(pad=0.3)
+
+    def draw(k):
+        i = kept[k]
+        for (name, frames), im, txt in zip(panels.items(), images, texts):
+            im.set_data(frames[min(i, len(frames) - 1)])
+            if txt is not None:
+                caps = captions.get(name, [])
+                line = caps[min(i, len(caps) - 1)] if len(caps) else ""
+                txt.set_text(line + (" (ended)" if i >= len(frames) else ""))
+        return images
+
+    anim = animation.FuncAnimation(fig, draw, frames=len(kept), interval=1000 / fps)
     html = anim.to_jshtml(default_mode="once")
     plt.close(fig)
     return HTML(html)
+
+
+def animate_episode(env, policy: Callable | object, *, seed: int | None = 0, max_steps: int = 500, fps: int = 30,
+                    every: int = 1, scale: float = 0.5, title: str | None = None):
+    """Run one episode of ``policy`` and return it as an inline animation, each frame captioned with the step and
+    the return so far.
+
+    Args:
+        env: a gymnasium env made with ``render_mode="rgb_array"``, or an env id (made that way here).
+        policy: anything :func:`genrl_lib.evaluation.as_action_fn` accepts (an agent with ``predict``, a
+            callable ``obs -> action``, a table of actions for a discrete env).
+        seed: the seed of ``env.reset``.
+        max_steps: at most this many steps.
+        fps, every, scale, title: as in :func:`animate_frames`.
+
+    Returns:
+        ``IPython.display.HTML``; its attributes ``episode_return`` (float) and ``n_steps`` (int) say what the
+        animation shows, so a chapter can check and glue them.
+    """
+    import gymnasium as gym
+
+    from genrl_lib.evaluation import as_action_fn, as_valid_action
+
+    if isinstance(env, str):
+        env = gym.make(env, render_mode="rgb_array")
+    if getattr(env, "render_mode", None) != "rgb_array":
+        raise ValueError("env must be made with render_mode='rgb_array' to animate it, e.g. "
+                         "gym.make('CartPole-v1', render_mode='rgb_array'), or pass the env id")
+    act = as_action_fn(policy)
+    obs, _ = env.reset(seed=seed)
+    frames, caps, ret = [env.render()], ["step 0, return 0"], 0.0
+    for t in range(1, max_steps + 1):
+        obs, reward, terminated, truncated, _ = env.step(as_valid_action(act(obs), env.action_space))
+        ret += float(reward)
+        frames.append(env.render())
+        caps.append(f"step {t}, return {ret:g}")
+        if terminated or truncated:
+            break
+    html = animate_frames(frames, fps=fps, every=every, scale=scale, title=title, captions=caps)
+    html.episode_return, html.n_steps = ret, len(frames) - 1
+    return html
+
+
+def plot_diagram(nodes: Mapping[str, tuple[float, float, str]], edges: Sequence[tuple], *, ax=None,
+                 title: str | None = None, figsize: tuple[float, float] = (8, 4),
+                 colors: Mapping[str, str] | None = None):
+    """A boxes-and-arrows diagram drawn with matplotlib (renders offline, in the book and in Colab).
+
+    Args:
+        nodes: ``{name: (x, y, text)}``, box centres in axes coordinates ``[0, 1]``; ``text`` may have newlines.
+        edges: ``(from, to)`` or ``(from, to, label)``: an arrow between the two boxes' edges, the label at
+            its middle.
+        colors: ``{name: face colour}``; default light grey.
+
+    Returns:
+        The matplotlib ``Axes``.
+    """
+    import matplotlib.pyplot as plt
+
+    if not nodes:
+        raise ValueError("nodes is empty: pass {name: (x, y, text)}")
+    for e in edges:
+        if len(e) not in (2, 3):
+            raise ValueError(f"an edge is (from, to) or (from, to, label), got {e!r}")
+        for end in e[:2]:
+            if end not in nodes:
+                raise ValueError(f"edge {e!r} names {end!r}, which is not a node; nodes: {sorted(nodes)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    ax.axis("off")
+    colors = colors or {}
+    boxes = {}
+    for name, (x, y, text) in nodes.items():
+        boxes[name] = ax.text(x, y, text, ha="center", va="center", fontsize=9, zorder=3,
+                              bbox=dict(boxstyle="round,pad=0.4", fc=colors.get(name, "#eeeeee"),
+                                        ec="#444444"))
+    ax.figure.canvas.draw()                  # box sizes are known only after a draw
+    for e in edges:
+        a, b, label = (*e, None) if len(e) == 2 else e
+        ax.annotate("", xy=nodes[b][:2], xytext=nodes[a][:2], zorder=5,
+                    arrowprops=dict(arrowstyle="-|>,head_length=0.6,head_width=0.3", color="#333333", lw=1.3,
+                                    shrinkA=2, shrinkB=2, patchA=boxes[a].get_bbox_patch(),
+                                    patchB=boxes[b].get_bbox_patch()))
+        if label:
+            (xa, ya), (xb, yb) = nodes[a][:2], nodes[b][:2]
+            above = 0.09 if abs(ya - yb) < 1e-9 else 0.0        # a horizontal arrow's label sits above it
+            ax.text((xa + xb) / 2, (ya + yb) / 2 + above, label, ha="center", va="center", fontsize=8, style="italic",
+                    zorder=6, bbox=dict(fc="white", ec="none", pad=1))
+    if title:
+        ax.set_title(title)
+    return ax

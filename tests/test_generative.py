@@ -269,3 +269,23 @@ def test_plot_image_rows():
     assert len(fig.axes) == 6
     with pytest.raises(ValueError, match="empty"):
         plot_image_rows({})
+
+
+def test_conv_vae_shapes_learning_and_save_load(tmp_path):
+    from genrl_lib.generative import ConvVAE, ConvVAEConfig
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((64, 64)) < 0.3).astype(np.float32)          # 64 binary 8x8 "images"
+    m = ConvVAE(64, ConvVAEConfig(latent_dim=2, channels=(4, 8), seed=0))
+    h = m.fit(x, epochs=6, progress=False)
+    assert h["elbo"][-1] > h["elbo"][0]                             # it learns
+    assert m.encode(x).shape == (64, 2) and m.sample(5, seed=0).shape == (5, 64)
+    assert ((m.sample(5, seed=0) >= 0) & (m.sample(5, seed=0) <= 1)).all()
+    convs = [mod for mod in m.encoder.modules() if isinstance(mod, torch.nn.Conv2d)]
+    assert len(convs) == 2 and any(isinstance(mod, torch.nn.ConvTranspose2d) for mod in m.decoder.modules())
+    m2 = ConvVAE.load(m.save(tmp_path / "cvae.pt"))
+    assert np.allclose(m2.sample(3, seed=1), m.sample(3, seed=1))
+    with pytest.raises(ValueError, match="H\\*W"):
+        ConvVAE(60, ConvVAEConfig())
+    with pytest.raises(ValueError, match="even"):
+        ConvVAEConfig(image_shape=(7, 8))
