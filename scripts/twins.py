@@ -57,6 +57,27 @@ def _title(md: Path) -> str:
     return md.stem.replace("_", " ")
 
 
+def toc_files(root: Path = ROOT) -> list[str]:
+    """The pages of ``_toc.yml`` in reading order (``root`` first), as written there (``book/q_learning``)."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    out = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                out.append(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [f.removesuffix(".md") for f in out]
+
+
 _CONTEXT: dict[Path, colab.Context] = {}
 
 
@@ -72,6 +93,9 @@ def context(root: Path = ROOT) -> colab.Context:
             references_url=repo.page_url("references"),
             doc_titles={p.stem: _title(p) for p in pages},
             doc_urls={p.stem: repo.colab_url(p.stem) if p.stem in stems else repo.page_url(p.stem) for p in pages},
+            # sphinx-exercise numbers exercises through the whole book in _toc.yml order: the notebooks do too
+            book_exercises=colab.number_exercises([(root / f"{f}.md").read_text(encoding="utf-8")
+                                                   for f in toc_files(root) if (root / f"{f}.md").exists()]),
         )
     return _CONTEXT[root]
 
