@@ -26,7 +26,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help env book book-force test test-native test-emulated test-nbval-emulated unit twins check-twins spread benchmarks \
+.PHONY: student student-notebooks help env book book-force test test-native test-emulated test-nbval-emulated unit twins check-twins spread benchmarks \
         clean distclean site-tools mathjax widgets check-site repo check-repo format check-format install-test
 
 help:
@@ -36,6 +36,8 @@ help:
 	@echo "make test-nbval-emulated NUMERIC_ENV=torch-scalar - only the notebooks (nbval), under one numeric environment"
 	@echo "make spread CHAPTER=gail - a chapter under several numeric environments x seeds: each number's spread"
 	@echo "make twins  - regenerate notebooks/*.ipynb from book/*.md"
+	@echo "make student - the student edition (no solutions): _build/student/notebooks/*.ipynb and _build/student/html"
+	@echo "make student-notebooks - only the student notebooks (seconds)"
 	@echo "make unit   - only the fast library unit tests"
 	@echo "make book-force - build the book executing every chapter (ignores the execution cache)"
 	@echo "make check-site - open every page of _build/html in headless Chromium: math, images, MyST, Colab link"
@@ -122,6 +124,15 @@ book: $(STAMP) $(MATHJAX) $(WIDGETS)
 	  if [ "$$n" -lt 20 ]; then echo "error: the book has almost no figures (was MPLBACKEND=Agg set for the kernels?)"; exit 1; fi
 	@echo "Book built: $(BOOK_HTML)/index.html"
 
+# The student edition: the same chapters without the solutions (scripts/student.py): Colab notebooks with the
+# stubs and their self-grading checks, and the HTML book executed from a copy of the sources without solutions
+# (its own execution cache, _build/student/book/_build/.jupyter_cache). make book stays the lecturer's edition.
+student: $(STAMP) $(MATHJAX) $(WIDGETS)
+	env -u MPLBACKEND $(VPY) scripts/student.py all --jobs $(JOBS) --timeout $(CELL_TIMEOUT)
+
+student-notebooks: $(STAMP)
+	$(VPY) scripts/student.py notebooks
+
 # Every chapter executed again, whatever the cache holds (the cache is refilled).
 book-force: $(STAMP)
 	rm -rf $(BOOK_CACHE)
@@ -175,6 +186,7 @@ install-test: $(STAMP)
 
 twins: $(STAMP)
 	$(VPY) scripts/twins.py
+	$(VPY) scripts/course_plan.py
 
 check-twins: $(STAMP)
 	$(VPY) scripts/twins.py --check
