@@ -116,6 +116,7 @@ book: $(STAMP) $(MATHJAX) $(WIDGETS)
 	  if [ -d $$c ] && [ "$$(cat $$c/genrl-lib.sha256 2>/dev/null)" != "$$h" ]; then \
 	    echo "genrl_lib, its data, requirements.lock or the numeric environment changed: every chapter is executed again"; rm -rf $$c; fi; \
 	  mkdir -p $$c && echo "$$h" > $$c/genrl-lib.sha256
+	@$(VPY) scripts/student.py check   # exercises/solutions: a wrong label stops here with its file and line
 	@vars=$$($(VPY) -m genrl_lib.numerics $(BOOK_NUMERIC_ENV)) || exit 2; \
 	echo "== building the book in the numeric environment $(BOOK_NUMERIC_ENV) -> $(BOOK_HTML)"; \
 	env -u MPLBACKEND $$vars $(VPY) scripts/execute_book.py --cache $(BOOK_CACHE) --jobs $(JOBS) --timeout $(CELL_TIMEOUT) && \

@@ -98,3 +98,8 @@ def test_student_html_has_no_solution(md):
     assert not leaked, f"solution lines in {page}: {leaked[:5]}"
     assert "Solution to" not in text
     assert "Exercise" in text
+
+
+def test_check_command_passes_on_the_book(capsys):
+    assert student.main(["check"]) == 0
+    assert "exercises and solutions fit together" in capsys.readouterr().out
