@@ -72,3 +72,21 @@ def test_measure_counts_prose_visible_code_and_exercises(tmp_path):
     assert m["words"] == len("Title One two three x four. E Do.".split())
     e = course_plan.estimate(m, 61.0)
     assert e["running"] == 2 and e["exercises"] == course_plan.MIN_PER_CODING
+
+
+def test_time_notebook_measures_cpu_and_reports_a_failing_notebook(tmp_path):
+    import nbformat
+    import pytest
+
+    import time_notebooks
+
+    ok = tmp_path / "ok.ipynb"
+    burn = "import time\nt0 = time.process_time()\nwhile time.process_time() - t0 < 2.5:\n    pass"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(burn)]), ok)
+    t = time_notebooks.time_notebook(ok)
+    assert t["cpu_seconds"] >= 2.5, "the kernel's CPU time must be counted (it is a grandchild)"
+    assert t["wall_seconds"] >= 2.5 and t["measured"].endswith("UTC")
+    bad = tmp_path / "bad.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), bad)
+    with pytest.raises(RuntimeError, match="bad.ipynb failed"):
+        time_notebooks.time_notebook(bad)

@@ -103,3 +103,17 @@ def test_student_html_has_no_solution(md):
 def test_check_command_passes_on_the_book(capsys):
     assert student.main(["check"]) == 0
     assert "exercises and solutions fit together" in capsys.readouterr().out
+
+
+def test_build_source_copies_the_book_without_solutions(tmp_path):
+    import yaml
+
+    src = student.build_source(tmp_path / "src", ["q_learning", "dqn"])
+    toc = yaml.safe_load((src / "_toc.yml").read_text())
+    assert toc["root"] == "book/q_learning" and {"file": "book/dqn"} in toc["chapters"]
+    assert (src / "_ext").is_dir() and (src / "scripts" / "repo_config.py").exists()
+    text = (src / "book" / "q_learning.md").read_text()
+    assert "{solution-start}" not in text and "{exercise}" in text
+    assert "(Student edition)" in (src / "_config.yml").read_text()
+    with pytest.raises(SystemExit, match="--chapters: no book/nope.md"):
+        student.build_source(tmp_path / "src2", ["nope"])
