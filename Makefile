@@ -26,7 +26,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help env book book-force test test-native test-emulated test-nbval-emulated unit twins check-twins spread benchmarks \
+.PHONY: student student-notebooks help env book book-force test test-native test-emulated test-nbval-emulated unit twins check-twins spread benchmarks \
         clean distclean site-tools mathjax widgets check-site repo check-repo format check-format install-test
 
 help:
@@ -38,6 +38,8 @@ help:
 	@echo "make twins  - regenerate notebooks/*.ipynb from book/*.md"
 	@echo "make unit   - lint, then only the fast library unit tests"
 	@echo "make lint   - ruff check (pyproject [tool.ruff]) and mypy (pyproject [tool.mypy]); make test and make unit run it"
+	@echo "make student - the student edition (no solutions): _build/student/notebooks/*.ipynb and _build/student/html"
+	@echo "make student-notebooks - only the student notebooks (seconds)"
 	@echo "make book-force - build the book executing every chapter (ignores the execution cache)"
 	@echo "make check-site - open every page of _build/html in headless Chromium: math, images, MyST, Colab link"
 	@echo "make repo   - rewrite everything derived from repository: in _config.yml, then the twins"
@@ -115,6 +117,7 @@ book: $(STAMP) $(MATHJAX) $(WIDGETS)
 	  if [ -d $$c ] && [ "$$(cat $$c/genrl-lib.sha256 2>/dev/null)" != "$$h" ]; then \
 	    echo "genrl_lib, its data, requirements.lock or the numeric environment changed: every chapter is executed again"; rm -rf $$c; fi; \
 	  mkdir -p $$c && echo "$$h" > $$c/genrl-lib.sha256
+	@$(VPY) scripts/student.py check   # exercises/solutions: a wrong label stops here with its file and line
 	@vars=$$($(VPY) -m genrl_lib.numerics $(BOOK_NUMERIC_ENV)) || exit 2; \
 	echo "== building the book in the numeric environment $(BOOK_NUMERIC_ENV) -> $(BOOK_HTML)"; \
 	env -u MPLBACKEND $$vars $(VPY) scripts/execute_book.py --cache $(BOOK_CACHE) --jobs $(JOBS) --timeout $(CELL_TIMEOUT) && \
@@ -122,6 +125,15 @@ book: $(STAMP) $(MATHJAX) $(WIDGETS)
 	@n=$$(ls $(BOOK_HTML)/_images/*.png 2>/dev/null | wc -l); echo "$$n figures in the book"; \
 	  if [ "$$n" -lt 20 ]; then echo "error: the book has almost no figures (was MPLBACKEND=Agg set for the kernels?)"; exit 1; fi
 	@echo "Book built: $(BOOK_HTML)/index.html"
+
+# The student edition: the same chapters without the solutions (scripts/student.py): Colab notebooks with the
+# stubs and their self-grading checks, and the HTML book executed from a copy of the sources without solutions
+# (its own execution cache, _build/student/book/_build/.jupyter_cache). make book stays the lecturer's edition.
+student: $(STAMP) $(MATHJAX) $(WIDGETS)
+	env -u MPLBACKEND $(VPY) scripts/student.py all --jobs $(JOBS) --timeout $(CELL_TIMEOUT)
+
+student-notebooks: $(STAMP)
+	$(VPY) scripts/student.py notebooks
 
 # Every chapter executed again, whatever the cache holds (the cache is refilled).
 book-force: $(STAMP)
@@ -182,6 +194,7 @@ install-test: $(STAMP)
 
 twins: $(STAMP)
 	$(VPY) scripts/twins.py
+	$(VPY) scripts/course_plan.py
 
 check-twins: $(STAMP)
 	$(VPY) scripts/twins.py --check

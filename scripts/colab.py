@@ -114,6 +114,8 @@ class Context:
     doc_urls: dict[str, str] = field(default_factory=dict)    # stem -> URL (Colab notebook or site page)
     equations: dict[str, int] = field(default_factory=dict)   # label -> number (filled by number_equations)
     glue_formats: dict[str, str] = field(default_factory=dict)  # name -> format spec of its first use
+    exercises: dict[str, int] = field(default_factory=dict)   # this chapter's exercise label -> number
+    book_exercises: dict[str, int] = field(default_factory=dict)  # every label -> its number in the whole book
     where: str = ""                                           # chapter name, for error messages
 
 
@@ -134,6 +136,19 @@ def number_equations(markdowns: list[str]) -> dict[str, int]:
     labels: dict[str, int] = {}
     for md in markdowns:
         for m in _EQ_LABEL.finditer(md):
+            labels.setdefault(m["label"], len(labels) + 1)
+    return labels
+
+
+_EXERCISE = re.compile(r"(?m)^\s*(?::{3,}|`{3,})\s*\{exercise(?:-start)?\}.*\n(?:\s*:[\w-]+:.*\n)*?\s*:label:\s*(?P<label>\S+)")
+
+
+def number_exercises(markdowns: list[str]) -> dict[str, int]:
+    """Exercise labels (sphinx-exercise's ``{exercise}``/``{exercise-start}`` ``:label:``), numbered 1, 2, ... in page
+    order as the book numbers them."""
+    labels: dict[str, int] = {}
+    for md in markdowns:
+        for m in _EXERCISE.finditer(md):
             labels.setdefault(m["label"], len(labels) + 1)
     return labels
 
@@ -302,6 +317,21 @@ def _directive(name: str, arg: str, options: dict, body: list[str], ctx: Context
             raise ValueError(f"{ctx.where}: literalinclude {arg!r} needs :pyobject: (a function, class or "
                              "Class.method of the file) for the Colab notebook")
         return ["```python"] + pyobject_source(BOOK_DIR / arg, options["pyobject"]) + ["```"]
+    if name in ("exercise", "exercise-start"):   # sphinx-exercise
+        n = ctx.exercises.get(options.get("label", ""))
+        head = f"**Exercise{f' {n}' if n else ''}{f' ({arg})' if arg else ''}.**"
+        return [head, ""] + body
+    if name in ("solution", "solution-start"):
+        label = arg.strip()
+        if label not in ctx.exercises:
+            raise ValueError(f"{ctx.where}: a {{{name}}} refers to the exercise {label!r}, which this chapter does not "
+                             f"have (labels: {', '.join(ctx.exercises) or 'none'}). Fix: use the :label: of its exercise.")
+        title = f"Solution to exercise {ctx.exercises[label]}"
+        if name == "solution":
+            return [f"<details><summary>{title}</summary>", ""] + body + ["", "</details>"]
+        return [f"**{title}**"] + ([""] + body if body else [])
+    if name in ("exercise-end", "solution-end"):
+        return body
     if name == "bibliography":
         return [f"See the [references]({ctx.references_url})."]
     if name in ("glue:figure", "glue:any", "glue", "glue:md", "glue:math"):
@@ -392,6 +422,8 @@ def convert_notebook(nb, ctx: Context, install_spec):
     mds = [c.source for c in nb.cells if c.cell_type == "markdown"]
     ctx.equations = number_equations(mds)
     ctx.glue_formats = glue_formats(mds)
+    own = number_exercises(mds)   # numbered as in the book when the book's numbering is known, else 1, 2, ...
+    ctx.exercises = {label: ctx.book_exercises.get(label, n) for label, n in own.items()}
     cells = []
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])

@@ -45,7 +45,7 @@ def toc_files(toc: Path) -> list[Path]:
     walk({k: v for k, v in data.items() if k != "root"})
     out = []
     for n in names:
-        p = ROOT / n
+        p = toc.parent / n   # the toc's own folder (the repository, or the student edition's copy)
         matches = [p] if p.suffix else sorted(p.parent.glob(p.name + ".*"))
         out += [m for m in matches if m.suffix in (".md", ".ipynb")]
     return out

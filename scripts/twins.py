@@ -57,6 +57,34 @@ def _title(md: Path) -> str:
     return md.stem.replace("_", " ")
 
 
+def toc_files(root: Path = ROOT) -> list[str]:
+    """The pages of ``_toc.yml`` in reading order (``root`` first), as written there (``book/q_learning``)."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    out = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                out.append(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [f.removesuffix(".md") for f in out]
+
+
+def _in_toc_order(root: Path) -> list[Path]:
+    """The pages in ``_toc.yml`` order (without a toc, as in some tests' copies: the chapters by name)."""
+    if not (root / "_toc.yml").exists():
+        return chapters_in(root / "book")
+    return [root / f"{f}.md" for f in toc_files(root) if (root / f"{f}.md").exists()]
+
+
 _CONTEXT: dict[Path, colab.Context] = {}
 
 
@@ -72,6 +100,8 @@ def context(root: Path = ROOT) -> colab.Context:
             references_url=repo.page_url("references"),
             doc_titles={p.stem: _title(p) for p in pages},
             doc_urls={p.stem: repo.colab_url(p.stem) if p.stem in stems else repo.page_url(p.stem) for p in pages},
+            # sphinx-exercise numbers exercises through the whole book in _toc.yml order: the notebooks do too
+            book_exercises=colab.number_exercises([p.read_text(encoding="utf-8") for p in _in_toc_order(root)]),
         )
     return _CONTEXT[root]
 
