@@ -22,8 +22,8 @@ The chapters' hidden cells assert the published solution with ``claim(..., bool(
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -113,7 +113,7 @@ def run_check(fn, cases: list[Case], *, name: str, returns: str, atol: float = 1
     for i, case in enumerate(cases, 1):
         expected = np.asarray(case.expected, dtype=float)
 
-        def fail(problem, got=None):
+        def fail(problem, got=None, i=i, case=case, expected=expected):   # bound now: used in this iteration
             lines = [f"{name}: not yet ✗ - {fname} {problem} on case {i} of {len(cases)}, the input", case.shown()]
             if got is not None:
                 lines.append(f"  got:      {_fmt(got)}")
@@ -125,7 +125,7 @@ def run_check(fn, cases: list[Case], *, name: str, returns: str, atol: float = 1
         except NotImplementedError:
             return verdict(None, f"{name}: not answered yet. {fname} still raises NotImplementedError: replace "
                                  f"that line with your code and run the cell again (it must return {returns}).")
-        except Exception as e:  # noqa: BLE001: any error of the student's code is reported, not raised
+        except Exception as e:  # noqa: BLE001 (any error of the student's code is reported, not raised)
             return fail(f"raised {type(e).__name__}: {e}")
         if got is None:
             return fail("returned None (is a `return` missing?)")

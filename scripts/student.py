@@ -219,7 +219,6 @@ def student_notebook(md: Path):
 def build_notebooks(out: Path = OUT / "notebooks") -> list[Path]:
     """Write the student notebooks of every chapter into ``out`` (emptied first); returns their paths."""
     import jupytext
-
     import twins
 
     if out.exists():

@@ -77,7 +77,6 @@ def test_measure_counts_prose_visible_code_and_exercises(tmp_path):
 def test_time_notebook_measures_cpu_and_reports_a_failing_notebook(tmp_path):
     import nbformat
     import pytest
-
     import time_notebooks
 
     ok = tmp_path / "ok.ipynb"

@@ -6,8 +6,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from genrl_lib.plotting import (animate_episode, animate_frames, animate_side_by_side, plot_learning_curves,  # noqa: E402
-                                plot_value_heatmap, record_episode, smooth)
+from genrl_lib.plotting import (  # noqa: E402
+    animate_episode,
+    animate_frames,
+    animate_side_by_side,
+    plot_learning_curves,
+    plot_value_heatmap,
+    record_episode,
+    smooth,
+)
 
 
 def test_smooth_is_trailing_mean():
