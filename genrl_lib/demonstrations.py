@@ -15,9 +15,10 @@ array                shape                 meaning
 ``episode_ids``      ``(N,)`` int64        index of the episode each transition belongs to
 ==================== ===================== ===============================================
 
-The JSON header stores ``env_id``, both spaces, and ``subsample_every``. The field names are Minari's, but
-Minari is not a dependency of this library and there is no converter: a single npz next to the notebook is
-simpler for a course book.
+The JSON header stores ``env_id``, both spaces, and ``subsample_every``. The field names are Minari's, and
+Minari datasets (Farama's offline-RL format) are read with :meth:`Demonstrations.from_minari` and written with
+:func:`genrl_lib.offline.save_minari`, always in a folder you name; a single npz stays the simplest format for a
+chapter's few expert episodes.
 """
 
 from __future__ import annotations
@@ -121,6 +122,13 @@ class Demonstrations:
         meta = {"env_id": self.env_id, "observation_space": space_to_json(self.observation_space),
                 "action_space": space_to_json(self.action_space), "subsample_every": self.subsample_every}
         return save_arrays(path, KIND, {f: getattr(self, f) for f in FIELDS}, meta)
+
+    @classmethod
+    def from_minari(cls, dataset_id: str, root, env=None) -> "Demonstrations":
+        """Read a Minari dataset (``minari`` package) stored under the folder ``root`` (nothing is downloaded),
+        for BC, GAIL or offline RL; ``env``'s spaces, if given, must match. See :func:`genrl_lib.offline.load_minari`."""
+        from genrl_lib.offline import load_minari
+        return load_minari(dataset_id, root, env)
 
     @classmethod
     def load(cls, path) -> "Demonstrations":
