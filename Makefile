@@ -175,7 +175,7 @@ check-format: $(STAMP)
 # into the book's environment (and pip check would fail). It goes into its own folder, put first on PYTHONPATH by
 # benchmarks/decision_diffuser.py's command line: d3rlpy without its dependencies, plus its pure-Python ones.
 PEER_D3RLPY := _build/peer-d3rlpy
-D3RLPY_PKGS := d3rlpy==2.8.1 structlog==26.1.0 colorama==0.4.6 dataclasses-json==0.6.7 marshmallow==4.4.0 \
+D3RLPY_PKGS := d3rlpy==2.8.1 structlog==26.1.0 colorama==0.4.6 dataclasses-json==0.6.7 marshmallow==3.26.2 \
 	typing-inspect==0.9.0 mypy-extensions==1.2.0 gym==0.26.2 gym-notices==0.1.0
 peer-d3rlpy: $(STAMP)
 	$(VPY) -m pip install --quiet --no-deps --target $(PEER_D3RLPY) $(D3RLPY_PKGS)
