@@ -1,8 +1,9 @@
 # genrl: two commands do everything on a fresh machine with Python 3.12.
 #   make book   -> creates .venv, installs the pinned environment, builds the book (chapters whose code changed
 #                  are executed; the others come from the execution cache, _build/.jupyter_cache)
-#   make test   -> same environment; unit tests + twin sync + nbval over every notebook, natively and again
-#                  under an emulated other CPU (NUMERIC_ENV, see genrl_lib/numerics.py)
+#   make test   -> same environment; unit tests + twin sync + nbval over every notebook natively, then the whole
+#                  book built again under an emulated other CPU (NUMERIC_ENV, see genrl_lib/numerics.py) and
+#                  its pages opened in a headless browser (make check-site; needs Node.js, else nbval only)
 # Site: make book-force (execute every chapter), make check-site (headless browser over _build/html)
 # Override the interpreter with: make test PYTHON=/path/to/python3.12
 SHELL := /bin/bash
@@ -15,21 +16,29 @@ CELL_TIMEOUT ?= 900
 NUMERIC_ENV ?= other-cpu
 # `make book BOOK_NUMERIC_ENV=other-cpu` builds the book as another CPU computes (default: this machine's own).
 BOOK_NUMERIC_ENV ?= native
+# Where the book is built: $(BOOK_OUT)/_build/html, its execution cache beside it (make test builds the
+# emulated book into _build/emulated, so it never touches the native book's cache).
+BOOK_OUT ?= .
+BOOK_HTML = $(BOOK_OUT)/_build/html
+BOOK_CACHE = $(BOOK_OUT)/_build/.jupyter_cache
 # One BLAS/torch thread per process: 2 cores, 2 pytest workers (see shared TOOLCHAIN notes).
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help env book book-force test test-native test-emulated unit twins check-twins spread benchmarks \
-        clean distclean peer-d3rlpy site-tools mathjax widgets check-site repo check-repo format check-format install-test
+.PHONY: help env book book-force test test-native test-emulated test-nbval-emulated unit twins check-twins spread benchmarks \
+        clean distclean site-tools mathjax widgets check-site repo check-repo format check-format install-test
+.PHONY: peer-d3rlpy
 
 help:
 	@echo "make book   - build the whole book into _build/html (executes every chapter)"
-	@echo "make test   - unit tests, twin-sync test and nbval over notebooks/, natively and under an emulated CPU"
-	@echo "make test-emulated NUMERIC_ENV=torch-scalar - only the notebooks, under one numeric environment"
+	@echo "make test   - unit tests, twin sync, nbval over notebooks/; then the book under an emulated CPU + site check"
+	@echo "make test-emulated NUMERIC_ENV=torch-scalar - the book built under one numeric environment, site checked"
+	@echo "make test-nbval-emulated NUMERIC_ENV=torch-scalar - only the notebooks (nbval), under one numeric environment"
 	@echo "make spread CHAPTER=gail - a chapter under several numeric environments x seeds: each number's spread"
 	@echo "make twins  - regenerate notebooks/*.ipynb from book/*.md"
-	@echo "make unit   - only the fast library unit tests"
+	@echo "make unit   - lint, then only the fast library unit tests"
+	@echo "make lint   - ruff check (pyproject [tool.ruff]) and mypy (pyproject [tool.mypy]); make test and make unit run it"
 	@echo "make book-force - build the book executing every chapter (ignores the execution cache)"
 	@echo "make check-site - open every page of _build/html in headless Chromium: math, images, MyST, Colab link"
 	@echo "make repo   - rewrite everything derived from repository: in _config.yml, then the twins"
@@ -103,35 +112,52 @@ book: $(STAMP) $(MATHJAX) $(WIDGETS)
 	@# no MPLBACKEND here: the kernels must use the inline backend or the book has no figures
 	@# execute_notebooks: cache -> a chapter runs again only when its code changed (make book-force runs all);
 	@# the cache is dropped when the library, its data or the environment changed (they are not in its hash)
-	@h=$$($(LIB_HASH))-$(BOOK_NUMERIC_ENV); c=_build/.jupyter_cache; \
+	@h=$$($(LIB_HASH))-$(BOOK_NUMERIC_ENV); c=$(BOOK_CACHE); \
 	  if [ -d $$c ] && [ "$$(cat $$c/genrl-lib.sha256 2>/dev/null)" != "$$h" ]; then \
 	    echo "genrl_lib, its data, requirements.lock or the numeric environment changed: every chapter is executed again"; rm -rf $$c; fi; \
 	  mkdir -p $$c && echo "$$h" > $$c/genrl-lib.sha256
 	@vars=$$($(VPY) -m genrl_lib.numerics $(BOOK_NUMERIC_ENV)) || exit 2; \
-	echo "== building the book in the numeric environment $(BOOK_NUMERIC_ENV)"; \
-	env -u MPLBACKEND $$vars $(VENV)/bin/jupyter-book build . -W --keep-going --all
-	@n=$$(ls _build/html/_images/*.png 2>/dev/null | wc -l); echo "$$n figures in the book"; \
+	echo "== building the book in the numeric environment $(BOOK_NUMERIC_ENV) -> $(BOOK_HTML)"; \
+	env -u MPLBACKEND $$vars $(VPY) scripts/execute_book.py --cache $(BOOK_CACHE) --jobs $(JOBS) --timeout $(CELL_TIMEOUT) && \
+	env -u MPLBACKEND $$vars $(VENV)/bin/jupyter-book build . --path-output $(BOOK_OUT) -W --keep-going --all
+	@n=$$(ls $(BOOK_HTML)/_images/*.png 2>/dev/null | wc -l); echo "$$n figures in the book"; \
 	  if [ "$$n" -lt 20 ]; then echo "error: the book has almost no figures (was MPLBACKEND=Agg set for the kernels?)"; exit 1; fi
-	@echo "Book built: _build/html/index.html"
+	@echo "Book built: $(BOOK_HTML)/index.html"
 
 # Every chapter executed again, whatever the cache holds (the cache is refilled).
 book-force: $(STAMP)
-	rm -rf _build/.jupyter_cache
+	rm -rf $(BOOK_CACHE)
 	$(MAKE) book
 
 check-site: $(STAMP)
 	@command -v node >/dev/null || { echo "error: make check-site opens the book in headless Chromium through Node. $(NODE_HINT)"; exit 1; }
 	@$(MAKE) --no-print-directory $(SITE_NODE)
-	$(VPY) scripts/check_site.py _build/html
+	$(VPY) scripts/check_site.py $(BOOK_HTML)
 
-test: test-native test-emulated
+test: lint test-native test-emulated
 
 test-native: $(STAMP)
 	MPLBACKEND=Agg $(VPY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) -n $(JOBS) --dist loadfile --durations=15 -q
 
-# The chapters' claims must hold on a reader's CPU too: run every notebook again as another CPU computes
-# (torch's scalar kernels, MKL's compatible path, another OpenBLAS core type unless the machine sets one).
+# The chapters' claims must hold on a reader's CPU too: every chapter is executed again as another CPU
+# computes (torch's scalar kernels, MKL's compatible path, another OpenBLAS core type unless the machine sets
+# one), by building the whole book that way (-W: a raising cell, a missing glue key or any warning fails it)
+# into _build/emulated, and the built pages are opened in a headless browser (make check-site). Without
+# Node.js the notebooks run under nbval instead and the site check is skipped, saying what to install.
 test-emulated: $(STAMP)
+	@vars=$$($(VPY) -m genrl_lib.numerics $(NUMERIC_ENV)) || exit 2; \
+	echo "== the emulated numeric environment $(NUMERIC_ENV): $$vars"; \
+	env $$vars MPLBACKEND=Agg $(VPY) -m pytest tests/test_numerics.py -q
+	@if command -v npm >/dev/null && command -v node >/dev/null; then \
+	  $(MAKE) --no-print-directory book BOOK_NUMERIC_ENV=$(NUMERIC_ENV) BOOK_OUT=_build/emulated && \
+	  $(MAKE) --no-print-directory check-site BOOK_OUT=_build/emulated; \
+	else \
+	  echo "SKIPPED: the site check (and the emulated book build) need Node.js >= 20 with npm (Debian/Ubuntu: apt-get install nodejs npm); running the notebooks under nbval instead"; \
+	  $(MAKE) --no-print-directory test-nbval-emulated; \
+	fi
+
+# The notebooks alone under the emulated numeric environment (no book, no browser).
+test-nbval-emulated: $(STAMP)
 	@vars=$$($(VPY) -m genrl_lib.numerics $(NUMERIC_ENV)) || exit 2; \
 	echo "== notebooks under the emulated numeric environment $(NUMERIC_ENV): $$vars"; \
 	env $$vars MPLBACKEND=Agg $(VPY) -m pytest notebooks tests/test_numerics.py --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) -n $(JOBS) --dist loadfile --durations=5 -q
@@ -142,8 +168,14 @@ SPREAD_SEEDS ?= 0,1,2
 spread: $(STAMP)
 	$(VPY) scripts/numeric_spread.py $(CHAPTER) --envs $(SPREAD_ENVS) --seeds $(SPREAD_SEEDS) --out _build/spread
 
-unit: $(STAMP)
+unit: $(STAMP) lint
 	$(VPY) -m pytest tests -n $(JOBS) --dist loadfile -q -m "not install"
+
+# The library, its tests, benchmarks and scripts: ruff's rules, then the type checker on the shared public modules.
+.PHONY: lint
+lint: $(STAMP)
+	$(VPY) -m ruff check --no-cache .
+	$(VPY) -m mypy
 
 # The Colab install path: wheel -> clean venv over a Python that has torch -> run rl_basics there.
 install-test: $(STAMP)

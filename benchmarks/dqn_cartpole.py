@@ -5,11 +5,21 @@
 
 Per seed and agent: training wall time for ``--steps`` environment steps (default 50,000) and the mean
 return of 20 deterministic evaluation episodes (``genrl_lib.evaluate_policy``, evaluation seeds
-``1000 * (seed + 1) + i``, never used in training). Ours uses ``genrl_lib.dqn.Config()`` defaults; SB3 uses
+``1000 * (seed + 1) + i``, never used in training). Ours uses ``genrl_lib.dqn.DQNConfig()`` defaults; SB3 uses
 the rl-baselines3-zoo CartPole-v1 hyperparameters. Both run with one torch thread, one after the other,
 in the same process. Writes ``DIR/result.json`` (per-seed figures, learning curves, ratios, command,
 versions) and ``DIR/dqn_seed<k>.pt`` (loadable with ``genrl_lib.dqn.DQN.load``).
 Goal (issue 4): >= 475 on 5 of 5 seeds within 50k steps, wall time <= 0.5x SB3's.
+
+Under an emulated other CPU (issue 16; benchmarks/numeric_envs.py, genrl_lib/data/numeric_env_goals.json) the
+defaults give 5/5 here but 2/5 as another CPU computes (415.7, 367.9, 458.1, 500, 500: not yet settled at
+50k steps, training episodes still between 250 and 500). Tried on tuning seeds 400-404, each natively and
+under ``other-cpu`` (20 evaluation episodes, stopped at the first clear failure): ε decaying over 10 % of
+training to 0.01 (465.7 and 256.6 on seeds 400, 401 natively; 454.6 on 400 emulated); γ = 0.99 (177.4 on seed
+400 natively); batch 256 with 2 gradient steps per round instead of 128 with 4 (8 of 10: seeds 400-403 reach
+500 in both environments, seed 404 ends at 469.1 natively and 336.1 emulated). None held on all its tuning
+seeds in both environments, so the defaults stay (the defaults themselves were not rerun on seeds 400-404:
+one run, seed 400 natively, gave 500); the goal is reported as measured.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -42,10 +52,10 @@ import numpy as np
 import torch
 
 import genrl_lib
-from genrl_lib.numerics import describe as describe_numerics
-from genrl_lib.dqn import DQN, Config
+from genrl_lib.dqn import DQN, DQNConfig
 from genrl_lib.evaluation import evaluate_policy
 from genrl_lib.io import save_json
+from genrl_lib.numerics import describe as describe_numerics
 
 GOAL_RETURN, GOAL_RATIO = 475.0, 0.5
 # rl-baselines3-zoo, hyperparams/dqn.yml, CartPole-v1 ("Almost Tuned"), n_timesteps 5e4
@@ -122,7 +132,7 @@ def main(argv=None) -> dict:
         import stable_baselines3
         sb3_version = stable_baselines3.__version__
     result = {"benchmark": "dqn_cartpole", "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-              "steps": args.steps, "eval_episodes": 20, "ours_config": asdict(Config()),
+              "steps": args.steps, "eval_episodes": 20, "ours_config": asdict(DQNConfig()),
               "sb3_hyperparameters": SB3_ZOO, "goal": {"eval_at_least": GOAL_RETURN, "ratio_at_most": GOAL_RATIO},
               "ours": ours, "sb3": peer, "summary": summary,
               "numeric_env": describe_numerics(), "versions": {"python": platform.python_version(), "genrl_lib": genrl_lib.__version__,

@@ -6,7 +6,7 @@
 Buildings (``genrl_lib.buildings.make_building_env``, discrete setpoint actions): 5zone-hot, datacenter-mixed
 (``datacenter_dx``), warehouse-hot. Expert: ``select_expert`` on the demonstration period, the best of Sinergym's rule-based
 controller mapped to the nearest discrete action (``rule_based_expert``) and the 10 constant controllers (in
-January the rule-based controllers are constant too, and on the Warehouse another constant beats them). Periods (``genrl_lib.buildings.IMITATION_PERIODS``): the expert is recorded on the
+January the rule-based controllers are constant too, and on the Warehouse another constant beats them). Periods (``genrl_lib.protocols.buildings.IMITATION_PERIODS``): the expert is recorded on the
 demonstration period (one episode: the simulation is deterministic, a second one would be identical) and GAIL
 trains in that period; every controller is scored on a *different* evaluation period:
 
@@ -19,7 +19,7 @@ For each building and seed: return, HVAC energy (kWh) and comfort-violation hour
 ``n_steps=128``, 5 discriminator steps of 128 pairs per rollout; observations standardized by ``observation_scaler`` of the demonstrations, std floored at 1) and
 BC (``genrl_lib.bc.BehaviourCloning``, same network and scaler); GAIL's env steps and wall seconds.
 With ``--ppo-steps N > 0`` also a PPO controller trained for N env steps on the TRUE reward in the demonstration
-period (``genrl_lib.buildings.train_ppo_controller``: ``genrl_lib.ppo.PPO`` with ``PPO_CONTROLLER_HP``, the same
+period (``genrl_lib.protocols.buildings.train_ppo_controller``: ``genrl_lib.ppo.PPO`` with ``PPO_CONTROLLER_HP``, the same
 observation scaler), scored deterministically on the demonstration period (against the expert there) and on the
 evaluation period like the others; the true return of each training episode is recorded too.
 With ``--ppo-expert`` the imitated expert is instead such a PPO controller (seed 0, trained with the selected expert's
@@ -40,7 +40,7 @@ from pathlib import Path
 
 BUILDING_NAMES = ("5zone", "datacenter", "warehouse")   # the buildings of BUILDINGS below
 
-from _cli import choice_list, non_negative_int, parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import choice_list, non_negative_int, parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,14 +69,22 @@ import numpy as np
 import torch
 
 import genrl_lib
-from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.bc import BehaviourCloning
-from genrl_lib.buildings import (GAIL_HP, PPO_CONTROLLER_HP, expert_by_name, imitation_periods, make_building_env,
-                                 observation_scaler, random_policy, rule_based_expert, run_episode, select_expert,
-                                 train_ppo_controller)
+from genrl_lib.buildings import make_building_env, rule_based_expert, run_episode
 from genrl_lib.demonstrations import collect_demonstrations
 from genrl_lib.gail import GAIL
 from genrl_lib.io import save_json
+from genrl_lib.numerics import describe as describe_numerics
+from genrl_lib.protocols.buildings import (
+    GAIL_HP,
+    PPO_CONTROLLER_HP,
+    expert_by_name,
+    imitation_periods,
+    observation_scaler,
+    random_policy,
+    select_expert,
+    train_ppo_controller,
+)
 
 BUILDINGS = (("5zone", "hot"), ("datacenter", "mixed"), ("warehouse", "hot"))
 STEPS = {"week": 12_000, "month": 24_000, "year": 24_000}

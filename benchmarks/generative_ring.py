@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,10 +38,10 @@ import numpy as np
 import torch
 
 import genrl_lib
-from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.datasets import load_digits_split, ring_centers, ring_of_gaussians
 from genrl_lib.generative import GAN, AEConfig, Autoencoder, GANConfig, corrupt, mode_stats, reconstruction_error
 from genrl_lib.io import save_json
+from genrl_lib.numerics import describe as describe_numerics
 
 RING_STD, RING_CFG, RING_STEPS = 0.1, dict(latent_dim=2, batch_size=256, ema=0.99), 3000
 

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,10 +62,16 @@ import numpy as np
 import torch
 
 import genrl_lib
-from genrl_lib.numerics import describe as describe_numerics
-from genrl_lib.hql import (HQL, HQLConfig, build_expert_database, mean_pairwise_distance, nearest_expert,
-                           reachable_states)
+from genrl_lib.hql import (
+    HQL,
+    HQLConfig,
+    build_expert_database,
+    mean_pairwise_distance,
+    nearest_expert,
+    reachable_states,
+)
 from genrl_lib.io import save_json
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.tabular import expected_return, greedy_policy, value_iteration
 
 GOAL_MEAN, GOAL_FRACTION, TOL = 7.85, 0.95, 0.05

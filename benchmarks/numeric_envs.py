@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from _cli import choice_list, parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import choice_list, parse, positive_int  # standard library only: benchmarks/_cli.py
 
 ROOT = Path(__file__).resolve().parents[1]
 # literals, checked against genrl_lib.numerics.NUMERIC_ENVS in main (a bad name is refused before any import)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 ENV_IDS = ["Acrobot-v1", "CartPole-v1"]   # = sorted(HYPERPARAMETERS) below
 
-from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -45,29 +45,19 @@ import numpy as np
 import torch
 
 import genrl_lib
-from genrl_lib.numerics import describe as describe_numerics
+from genrl_lib.evaluation import binned_mean
 from genrl_lib.io import save_json
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.ppo import PPO
+from genrl_lib.protocols.rl_zoo import PPO_HYPERPARAMETERS
 
-HYPERPARAMETERS = {
-    "CartPole-v1": dict(n_envs=8, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98, gae_lambda=0.8,
-                        learning_rate=1e-3, lr_schedule="linear", clip_range=0.2, clip_schedule="linear",
-                        ent_coef=0.0),
-    "Acrobot-v1": dict(n_envs=8, n_steps=128, batch_size=256, n_epochs=4, gamma=0.99, gae_lambda=0.94,
-                       learning_rate=1e-3, lr_schedule="linear", clip_range=0.2, clip_schedule="constant",
-                       ent_coef=0.0),
-}
+HYPERPARAMETERS = PPO_HYPERPARAMETERS   # rl-zoo's settings, defined once in genrl_lib.protocols.rl_zoo
 BIN = 5_000   # learning curves: mean return of the episodes that ended in each bin of env steps
 
 
 def binned_curve(ends: np.ndarray, returns: np.ndarray, total: int) -> list[float | None]:
-    """Mean return of episodes ending in each ``BIN``-step bin (None where no episode ended)."""
-    edges = np.arange(0, total + BIN, BIN)
-    out = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        sel = (ends > lo) & (ends <= hi)
-        out.append(round(float(returns[sel].mean()), 2) if sel.any() else None)
-    return out
+    """Mean return of episodes ending in each ``BIN``-step bin (None where no episode ended), 2 decimals."""
+    return binned_mean(ends, returns, total, BIN, decimals=2)
 
 
 def run_ours(env_id: str, seed: int, steps: int, eval_episodes: int, out: Path) -> dict:

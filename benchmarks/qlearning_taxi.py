@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -50,8 +50,8 @@ import gymnasium as gym
 import numpy as np
 
 import genrl_lib
-from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.io import save_json
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.tabular import expected_return, greedy_policy, q_learning, value_iteration
 
 GOAL_RETURN, GOAL_SECONDS = 7.85, 3.0

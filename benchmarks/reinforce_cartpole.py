@@ -22,7 +22,7 @@ from pathlib import Path
 
 VARIANT_NAMES = ["reinforce", "reinforce_baseline", "actor_critic"]   # the keys of VARIANTS below
 
-from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,8 +43,8 @@ import numpy as np
 import torch
 
 import genrl_lib
-from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.io import save_json
+from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.pg import REINFORCE, ActorCritic
 
 VARIANTS = {

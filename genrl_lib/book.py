@@ -158,7 +158,7 @@ def _as_numbers(x, name: str):
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
-        raise TypeError(f"claim: {name} must be a number or an array of numbers, got {type(x).__name__} {x!r}")
+        raise TypeError(f"claim: {name} must be a number or an array of numbers, got {type(x).__name__} {x!r}") from None
     if arr.size == 0:
         raise ValueError(f"claim: {name} is empty; pass the value(s) the claim is about")
     if not np.isfinite(arr).all():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.checks import check_positive_int
 from genrl_lib.seeding import check_seed
 
 __all__ = ["ring_centers", "ring_of_gaussians", "two_moons", "DigitsSplit", "load_digits_split"]

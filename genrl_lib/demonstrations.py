@@ -23,16 +23,19 @@ chapter's few expert episodes.
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 
-from genrl_lib.evaluation import as_action_fn, as_valid_action, check_positive_int
+from genrl_lib.checks import check_positive_int
+from genrl_lib.envs import spaces_of
+from genrl_lib.evaluation import as_action_fn, as_valid_action
 from genrl_lib.io import load_arrays, save_arrays, space_from_json, space_to_json
 
-__all__ = ["Demonstrations", "collect_demonstrations", "FIELDS"]
+__all__ = ["Demonstrations", "collect_demonstrations", "check_demonstrations", "FIELDS"]
 
 FIELDS = ("observations", "actions", "rewards", "next_observations", "terminations", "truncations", "episode_ids")
 KIND = "demonstrations"
@@ -85,11 +88,11 @@ class Demonstrations:
         ids, inv = np.unique(self.episode_ids, return_inverse=True)
         return np.bincount(inv, weights=self.rewards.astype(float), minlength=len(ids))
 
-    def select(self, mask: np.ndarray, **changes) -> "Demonstrations":
+    def select(self, mask: np.ndarray, **changes) -> Demonstrations:
         """The transitions where ``mask`` (bool ``(N,)``) is true."""
         return replace(self, **{f: getattr(self, f)[mask] for f in FIELDS}, **changes)
 
-    def take_episodes(self, k: int) -> "Demonstrations":
+    def take_episodes(self, k: int) -> Demonstrations:
         """The first ``k`` episodes."""
         k = check_positive_int(k, "k")
         keep = np.unique(self.episode_ids)[:k]
@@ -97,7 +100,7 @@ class Demonstrations:
             raise ValueError(f"k={k} episodes requested but only {len(keep)} are stored")
         return self.select(np.isin(self.episode_ids, keep))
 
-    def subsample(self, every: int = 20, seed: int = 0) -> "Demonstrations":
+    def subsample(self, every: int = 20, seed: int = 0) -> Demonstrations:
         """Keep every ``every``-th transition of each episode, from a random offset in ``[0, every)``
         per episode: the protocol of the GAIL paper (Ho & Ermon, 2016), which hides the expert's
         exact trajectories from behaviour cloning."""
@@ -124,14 +127,14 @@ class Demonstrations:
         return save_arrays(path, KIND, {f: getattr(self, f) for f in FIELDS}, meta)
 
     @classmethod
-    def from_minari(cls, dataset_id: str, root, env=None) -> "Demonstrations":
+    def from_minari(cls, dataset_id: str, root, env=None) -> Demonstrations:
         """Read a Minari dataset (``minari`` package) stored under the folder ``root`` (nothing is downloaded),
         for BC, GAIL or offline RL; ``env``'s spaces, if given, must match. See :func:`genrl_lib.offline.load_minari`."""
         from genrl_lib.offline import load_minari
         return load_minari(dataset_id, root, env)
 
     @classmethod
-    def load(cls, path) -> "Demonstrations":
+    def load(cls, path) -> Demonstrations:
         """Read a file written by :meth:`save` (no pickle); a clear error names any missing field."""
         arrays, meta = load_arrays(path, KIND)
         missing = [f for f in FIELDS if f not in arrays]
@@ -210,3 +213,13 @@ def collect_demonstrations(env: gym.Env | str, policy, n_episodes: int, seed: in
     arrays = {f: np.asarray(v, dtype=dtypes.get(f)) for f, v in rows.items()}
     return Demonstrations(**arrays, observation_space=env.observation_space, action_space=env.action_space,
                           env_id=env.spec.id if env.spec is not None else "")
+
+
+def check_demonstrations(demonstrations, env) -> Demonstrations:
+    """Raise a clear error unless ``demonstrations`` is a :class:`Demonstrations` recorded in ``env``'s spaces."""
+    if not isinstance(demonstrations, Demonstrations):
+        raise TypeError("demonstrations must be a genrl_lib.demonstrations.Demonstrations (collect_demonstrations(...) "
+                        f"or Demonstrations.load(path)), got {type(demonstrations).__name__}")
+    obs_space, act_space = spaces_of(env)
+    demonstrations.check_env(types.SimpleNamespace(observation_space=obs_space, action_space=act_space))
+    return demonstrations

@@ -1,10 +1,10 @@
 """Deep Q-Network (DQN) with a replay buffer, a target network and (optionally) Double DQN.
 
-CleanRL-style: every hyperparameter lives in :class:`Config`, :meth:`DQN.learn` is one flat loop
+CleanRL-style: every hyperparameter lives in :class:`DQNConfig`, :meth:`DQN.learn` is one flat loop
 (act ε-greedily -> store the transition -> every ``train_freq`` steps, sample minibatches and take
 gradient steps on the TD loss -> update the target network). SB3's verbs::
 
-    agent = DQN(env, seed=0)                 # hyperparameters: DQN(env, learning_rate=1e-3, ...) or config=Config(...)
+    agent = DQN(env, seed=0)                 # hyperparameters: DQN(env, learning_rate=1e-3, ...) or config=DQNConfig(...)
     agent.learn(50_000, progress_bar=True)
     action, _ = agent.predict(obs, deterministic=True)
     agent.save("dqn_cartpole.pt"); agent = DQN.load("dqn_cartpole.pt")
@@ -33,12 +33,12 @@ import torch
 from torch import nn
 from torch.optim.adam import adam
 
-from genrl_lib.evaluation import check_bool, check_number, check_positive_int
+from genrl_lib.checks import check_bool, check_number, check_positive_int
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_obs, check_sizes, check_space, mlp, obs_dim, obs_to_tensor
 from genrl_lib.seeding import check_seed, set_seed, single_thread
 
-__all__ = ["Config", "DQN", "ReplayBuffer", "linear_schedule"]
+__all__ = ["DQNConfig", "Config", "DQN", "ReplayBuffer", "linear_schedule"]
 
 KIND = "dqn"
 
@@ -49,7 +49,7 @@ _ACTIVATION_FN = {"relu": torch.relu, "tanh": torch.tanh}
 
 
 @dataclass
-class Config:
+class DQNConfig:
     """DQN hyperparameters. Defaults tuned for CartPole-v1 on a 50k-step budget, on tuning seeds only (100-118,
     then 200-209, then 300-309), never on the benchmark seeds 0-4; how many benchmark seeds reach 475 is measured by
     benchmarks/dqn_cartpole.py, not promised here.
@@ -136,6 +136,9 @@ class Config:
         self.seed = check_seed(self.seed)
 
 
+Config = DQNConfig   # deprecated alias: the name before the rename
+
+
 def linear_schedule(start: float, end: float, fraction: float, progress: float) -> float:
     """Linear interpolation from ``start`` to ``end`` over the first ``fraction`` of training, then ``end``.
 
@@ -182,7 +185,7 @@ class DQN:
 
     Args:
         env: a gymnasium env (or a registered id such as ``"CartPole-v1"``). ``None`` only inside :meth:`load`.
-        config: a :class:`Config`; or give hyperparameters as keywords, ``DQN(env, learning_rate=1e-3)``.
+        config: a :class:`DQNConfig`; or give hyperparameters as keywords, ``DQN(env, learning_rate=1e-3)``.
 
     Attributes:
         q_net, target_net: ``obs (B, obs_dim) -> Q-values (B, n_actions)``.
@@ -195,17 +198,17 @@ class DQN:
             observation space is neither ``Box`` nor ``Discrete``.
     """
 
-    def __init__(self, env: gym.Env | str | None, config: Config | None = None, **hyperparameters):
+    def __init__(self, env: gym.Env | str | None, config: DQNConfig | None = None, **hyperparameters):
         if config is not None and hyperparameters:
-            raise TypeError("pass either config=Config(...) or keyword hyperparameters, not both")
+            raise TypeError("pass either config=DQNConfig(...) or keyword hyperparameters, not both")
         if config is None:
-            names = {f.name for f in fields(Config)}
+            names = {f.name for f in fields(DQNConfig)}
             unknown = sorted(set(hyperparameters) - names)
             if unknown:
                 raise TypeError(f"unknown DQN hyperparameter(s) {unknown}; valid names: {sorted(names)}")
-            config = Config(**hyperparameters)
-        elif not isinstance(config, Config):
-            raise TypeError(f"config must be a genrl_lib.dqn.Config, got {type(config).__name__}")
+            config = DQNConfig(**hyperparameters)
+        elif not isinstance(config, DQNConfig):
+            raise TypeError(f"config must be a genrl_lib.dqn.DQNConfig, got {type(config).__name__}")
         self.config = config
         if isinstance(env, str):
             from genrl_lib.envs import make
@@ -259,16 +262,16 @@ class DQN:
             hs.append(z if i == len(layers) - 1 else self._act(z))
         return hs
 
-    def predict(self, obs, deterministic: bool = True, state=None, episode_start=None):
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """Greedy (or ε-greedy with ``exploration_final_eps``) action(s), SB3-style.
 
         Args:
-            obs: one observation (shape ``observation_space.shape``) or a batch ``(B, ...)``.
+            observation: one observation (shape ``observation_space.shape``) or a batch ``(B, ...)``.
 
         Returns:
             ``(action, None)``: an ``int`` for one observation, an ``(B,)`` int64 array for a batch.
         """
-        batch, single = check_obs(obs, self.observation_space)
+        batch, single = check_obs(observation, self.observation_space)
         x = obs_to_tensor(batch, self.observation_space)
         with torch.no_grad():
             actions = self.q_net(x).argmax(dim=1).numpy()
@@ -279,7 +282,7 @@ class DQN:
         return (int(actions[0]), None) if single else (actions.astype(np.int64), None)
 
     # ---------------------------------------------------------------- learning
-    def learn(self, total_timesteps: int, progress_bar: bool = True) -> "DQN":
+    def learn(self, total_timesteps: int, progress_bar: bool = True) -> DQN:
         """Train for ``total_timesteps`` environment steps (one call; a second call continues training).
 
         Runs on one thread (:func:`genrl_lib.seeding.single_thread`: small networks train fastest that way on few
@@ -291,7 +294,7 @@ class DQN:
         with single_thread():
             return self._learn(total, progress_bar)
 
-    def _learn(self, total: int, progress_bar: bool) -> "DQN":
+    def _learn(self, total: int, progress_bar: bool) -> DQN:
         from genrl_lib.progress import progress_bar as _bar
 
         c, env = self.config, self.env
@@ -427,7 +430,7 @@ class DQN:
             torch._foreach_lerp_(self._target_params, self._params, tau)
 
     # ---------------------------------------------------------------- persistence
-    def save(self, path) -> "Path":  # noqa: F821
+    def save(self, path) -> Path:  # noqa: F821
         """Save weights + config + spaces (``torch.save`` of tensors and JSON, atomic, checksummed); load with
         :meth:`load`. A trained agent also saves what resuming needs: the replay buffer, Adam's moments, the
         step count, the current learning rate and its random generator's state, so that ``save`` -> ``load(path,
@@ -448,7 +451,7 @@ class DQN:
         return save_torch(path, KIND, state, meta=meta)
 
     @classmethod
-    def load(cls, path, env: gym.Env | None = None) -> "DQN":
+    def load(cls, path, env: gym.Env | None = None) -> DQN:
         """Load what :meth:`save` wrote (``weights_only=True``). Pass ``env`` to continue training (a trained
         agent continues where it stopped: same buffer, Adam moments and random generator).
 
@@ -457,7 +460,7 @@ class DQN:
         """
         state, meta = load_torch(path, KIND)
         cfg = dict(meta["config"])
-        agent = cls(None, config=Config(**cfg))
+        agent = cls(None, config=DQNConfig(**cfg))
         obs_space = space_from_json(meta["observation_space"])
         act_space = gym.spaces.Discrete(int(meta["n_actions"]))
         if env is not None and (obs_dim(env.observation_space) != obs_dim(obs_space)

@@ -30,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-__all__ = ["JumpChainEnv", "make", "JUMP_CHAIN_ID"]
+__all__ = ["JumpChainEnv", "make", "JUMP_CHAIN_ID", "spaces_of"]
 
 JUMP_CHAIN_ID = "genrl_lib/JumpChain-v0"
 ACTION_NAMES = ("R", "JR")
@@ -142,3 +142,17 @@ def make(env_id: str, **kwargs) -> gym.Env:
         hint = f" Did you mean {close}?" if close else " See gymnasium.pprint_registry() for the registered ids."
         raise ValueError(f"env_id {env_id!r} is not a registered gymnasium environment.{hint}")
     return gym.make(env_id, **kwargs)
+
+
+def spaces_of(env) -> tuple[gym.Space, gym.Space]:
+    """``(observation_space, action_space)`` of an env id, a ``gym.Env`` or a ``VectorEnv`` (single-env spaces)."""
+    if isinstance(env, str):
+        e = make(env)
+        spaces = e.observation_space, e.action_space
+        e.close()
+        return spaces
+    if isinstance(env, gym.vector.VectorEnv):
+        return env.single_observation_space, env.single_action_space
+    if isinstance(env, gym.Env):
+        return env.observation_space, env.action_space
+    raise TypeError(f"env must be an env id, a gymnasium Env or a VectorEnv, got {type(env).__name__}")

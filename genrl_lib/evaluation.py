@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 import gymnasium as gym
 import numpy as np
 
+from genrl_lib.checks import check_bool, check_number, check_positive_int  # noqa: F401 (re-exported)
 from genrl_lib.seeding import check_seed
 
-__all__ = ["EvalResult", "evaluate_policy", "as_action_fn", "as_valid_action", "check_positive_int", "check_number",
-           "check_bool"]
+__all__ = ["EvalResult", "evaluate_policy", "as_action_fn", "as_valid_action", "binned_mean", "check_positive_int",
+           "check_number", "check_bool"]
 
 
 @dataclass(frozen=True)
@@ -36,50 +37,6 @@ class EvalResult:
 
     def __str__(self) -> str:
         return f"{self.mean:.2f} ± {self.std:.2f} over {len(self.returns)} episodes"
-
-
-def check_positive_int(value, name: str) -> int:
-    """Return ``value`` as ``int`` if it is a positive integer, else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _interval(low, high, low_open: bool, high_open: bool) -> str:
-    lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
-    hi = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
-    return f"{lo}, {hi}"
-
-
-def check_number(value, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False,
-                 high_open: bool = False, allow_none: bool = False) -> float | None:
-    """Return ``value`` as a finite ``float`` in the interval ``low..high``, else raise naming ``name``.
-
-    ``low_open``/``high_open`` exclude the end points; ``None`` bounds are unbounded (the value must still be
-    finite: NaN and inf are refused everywhere). ``allow_none`` lets ``None`` through (an optional setting).
-
-    Raises:
-        TypeError: not a real number (a string, a bool, an array...).
-        ValueError: NaN, inf or outside the interval.
-    """
-    if value is None and allow_none:
-        return None
-    expected = f"a finite number in {_interval(low, high, low_open, high_open)}" + (" or None" if allow_none else "")
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be {expected}, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not (np.isfinite(v) and (low is None or (v > low if low_open else v >= low))
-            and (high is None or (v < high if high_open else v <= high))):
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return v
-
-
-def check_bool(value, name: str) -> bool:
-    """Return ``value`` if it is a ``bool`` (NumPy's included), else raise ``TypeError`` naming ``name``
-    (a string such as ``"no"`` would otherwise count as true)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 def as_action_fn(policy, deterministic: bool = True):
@@ -160,3 +117,16 @@ def evaluate_policy(policy, env: gym.Env | str, n_episodes: int = 10, seed: int 
         if own:
             env.close()
     return EvalResult(mean=float(returns.mean()), std=float(returns.std()), returns=returns, lengths=lengths)
+
+
+def binned_mean(ends, values, total: int, width: int, decimals: int = 3) -> list[float | None]:
+    """Learning curve on a fixed grid: ``ends (K,)`` env steps at which episodes ended, ``values (K,)`` their
+    returns -> ``ceil(total / width)`` floats, the mean of the values ending in each ``(lo, lo + width]`` bin
+    rounded to ``decimals`` (``None`` for an empty bin). The one binner of the library and its benchmarks."""
+    total, width = check_positive_int(total, "total"), check_positive_int(width, "width")
+    ends, values = np.asarray(ends), np.asarray(values, float)
+    if ends.shape != values.shape:
+        raise ValueError(f"ends and values must have the same shape, got {ends.shape} and {values.shape}")
+    edges = np.arange(0, total + width, width)
+    return [round(float(values[(ends > lo) & (ends <= hi)].mean()), decimals) if ((ends > lo) & (ends <= hi)).any()
+            else None for lo, hi in zip(edges[:-1], edges[1:])]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.checks import check_positive_int
 from genrl_lib.io import load_json, save_json
 from genrl_lib.numerics import describe as describe_numerics
 
@@ -238,12 +238,12 @@ def _hql_taxi(seed: int, quick: bool) -> dict:
 
 
 def _snapshot_epochs(agent, total_steps: int):
-    """A GAIL ``learn`` callback (:func:`genrl_lib.gail.epoch_callback`) that keeps a copy of the policy's weights
+    """A GAIL ``learn`` callback (:func:`genrl_lib.protocols.imitation.epoch_callback`) that keeps a copy of the policy's weights
     at every tenth epoch (epoch = 1/100 of ``total_steps``; taken at the first iteration that reaches it).
 
     Returns ``(callback, snaps)``: ``snaps`` fills with one ``{"num_timesteps", "actor": state_dict}`` per
     epoch 10, 20, ..., 100; marks reached by the same iteration share one (identical) snapshot object."""
-    from genrl_lib.gail import epoch_callback
+    from genrl_lib.protocols.imitation import epoch_callback
 
     def snapshot(gail) -> dict:
         if snaps and snaps[-1]["num_timesteps"] == gail.num_timesteps:
@@ -262,15 +262,15 @@ _EXPERTS: dict = {}   # (building, weather, quick) -> (name, demonstrations); th
 
 
 def _gail_building(building: str, weather: str):
-    """GAIL on a Sinergym building (:mod:`genrl_lib.buildings`, GAIL settings ``buildings.GAIL_HP``): the expert (:func:`~genrl_lib.buildings.select_expert`
+    """GAIL on a Sinergym building (:mod:`genrl_lib.buildings`, GAIL settings ``protocols.buildings.GAIL_HP``): the expert (:func:`~genrl_lib.protocols.buildings.select_expert`
     on the demonstration period) is recorded for one episode; GAIL (seed ``seed``) trains on that period and its
     deterministic policy, snapshotted after epochs 10..100, is scored on the evaluation period (one episode each)."""
 
     def run(seed: int, quick: bool) -> dict:
-        from genrl_lib.buildings import (GAIL_HP, expert_by_name, make_building_env, observation_scaler, run_episode,
-                                         select_expert)
+        from genrl_lib.buildings import make_building_env, run_episode
         from genrl_lib.demonstrations import collect_demonstrations
         from genrl_lib.gail import GAIL
+        from genrl_lib.protocols.buildings import GAIL_HP, expert_by_name, observation_scaler, select_expert
         from genrl_lib.seeding import set_seed
 
         demo_period, eval_period, steps = BUILDING_PROTOCOL[quick]
@@ -313,14 +313,15 @@ def _gail_building(building: str, weather: str):
 # GAIL on gymnasium envs: the demonstrations of the table's runs (number of expert trajectories, subsampling).
 GYM_DEMOS = {"CartPole-v1": (1, 20), "Taxi-v4": (64, 1)}
 GYM_QUICK_STEPS = {"CartPole-v1": 12_000, "Taxi-v4": 8_000}
-TAXI_PPO_EPOCHS = 8   # = genrl_lib.gail.PRESETS["Taxi-v4"]["ppo"]["n_epochs"] (tested)
+TAXI_PPO_EPOCHS = 8   # = genrl_lib.protocols.imitation.PRESETS["Taxi-v4"]["ppo"]["n_epochs"] (tested)
 
 
 def _gail_gym(env_id: str):
-    """GAIL on a gymnasium env through :func:`genrl_lib.gail.run_protocol` (the GAIL benchmark's protocol)."""
+    """GAIL on a gymnasium env through :func:`genrl_lib.protocols.imitation.run_protocol` (the GAIL benchmark's
+    protocol)."""
 
     def run(seed: int, quick: bool) -> dict:
-        from genrl_lib.gail import run_protocol
+        from genrl_lib.protocols.imitation import run_protocol
 
         n, every = GYM_DEMOS[env_id]
         res = run_protocol(env_id, seed, n_trajectories=n, every=every,
@@ -349,7 +350,7 @@ def _register_all() -> None:
                            "mean return of 20 deterministic episodes after epochs 10..100 (epoch = 1/100 of the "
                            "GAIL benchmark's budget); 1 expert trajectory subsampled every 20th transition; max 500"))
     # the protocol names the PPO epochs, so cells of another preset are refused (TAXI_PPO_EPOCHS is tested equal to
-    # genrl_lib.gail.PRESETS': importing gail here would import torch and make the command line slow to answer)
+    # genrl_lib.protocols.imitation.PRESETS': importing it here would import torch and make the command line slow to answer)
     register_column(Column("gail-taxi", "GAIL Taxi", _gail_gym("Taxi-v4"), (20, 150),
                            "exact expected return of the greedy GAIL policy after epochs 10..100 (epoch = 1/100 of "
                            "the GAIL benchmark's budget); 64 full expert trajectories; PPO "

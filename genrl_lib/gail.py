@@ -35,26 +35,25 @@ demonstrations, or your own ``obs_shift``/``obs_scale``): both ``D`` and the pol
 from __future__ import annotations
 
 import dataclasses
-import types
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Callable
 
 import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
 
-from genrl_lib.demonstrations import Demonstrations
-from genrl_lib.evaluation import check_bool, check_number
+from genrl_lib.bc import BCConfig, behaviour_clone
+from genrl_lib.checks import check_bool, check_number
+from genrl_lib.demonstrations import Demonstrations, check_demonstrations
+from genrl_lib.envs import spaces_of
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_factors, check_obs, check_sizes, check_space, factored_one_hot, mlp, obs_to_tensor
-from genrl_lib.ppo import PPO, make_vec_env
-from genrl_lib.ppo import Config as PPOConfig
+from genrl_lib.nets import ObsEncoder, action_dim, check_factors, check_obs, check_sizes, check_space, mlp
+from genrl_lib.ppo import PPO, PPOConfig, make_vec_env
 from genrl_lib.seeding import check_seed
 
-__all__ = ["Config", "GAIL", "ObsEncoder", "PRESETS", "REWARDS", "check_demonstrations", "disc_reward", "expert_policy",
-           "binned_mean", "epoch_callback", "protocol_demonstrations", "run_protocol", "spaces_of", "true_return"]
+__all__ = ["GAILConfig", "Config", "GAIL", "ObsEncoder", "REWARDS", "check_demonstrations", "disc_reward",
+           "discriminator_loss", "spaces_of"]
 
 _KIND = "gail"
 REWARDS = ("logit", "positive", "negative")
@@ -62,8 +61,8 @@ OBS_ENCODINGS = ("one_hot", "factored", "one_hot+factored")
 
 
 @dataclass
-class Config:
-    """GAIL's own hyperparameters (PPO's live in :class:`genrl_lib.ppo.Config`).
+class GAILConfig:
+    """GAIL's own hyperparameters (PPO's live in :class:`genrl_lib.ppo.PPOConfig`).
 
     Attributes:
         reward: ``"logit"`` (``−logit D``), ``"positive"`` (``−log D``) or ``"negative"`` (``log(1 − D)``).
@@ -103,7 +102,7 @@ class Config:
     obs_factors: tuple[int, ...] | None = None
     seed: int = 0
 
-    def validate(self) -> "Config":
+    def validate(self) -> GAILConfig:
         """Check every field; raise ``ValueError`` naming the bad one. Returns ``self``."""
         if self.reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
@@ -128,6 +127,9 @@ class Config:
         return self
 
 
+Config = GAILConfig   # deprecated alias: the name before the rename
+
+
 def disc_reward(logits: torch.Tensor, form: str) -> torch.Tensor:
     """Reward from discriminator logits ``z = logit D`` (any shape), ``D`` = P(learner):
     ``logit``: ``−z``; ``positive``: ``−log σ(z)``; ``negative``: ``log(1 − σ(z))``."""
@@ -138,106 +140,6 @@ def disc_reward(logits: torch.Tensor, form: str) -> torch.Tensor:
     if form == "negative":
         return -nn.functional.softplus(logits)      # log(1 − D)
     raise ValueError(f"reward must be one of {REWARDS}, got {form!r}")
-
-
-def spaces_of(env) -> tuple[gym.Space, gym.Space]:
-    """``(observation_space, action_space)`` of an env id, a ``gym.Env`` or a ``VectorEnv`` (single-env spaces)."""
-    if isinstance(env, str):
-        from genrl_lib.envs import make
-        e = make(env)
-        spaces = e.observation_space, e.action_space
-        e.close()
-        return spaces
-    if isinstance(env, gym.vector.VectorEnv):
-        return env.single_observation_space, env.single_action_space
-    if isinstance(env, gym.Env):
-        return env.observation_space, env.action_space
-    raise TypeError(f"env must be an env id, a gymnasium Env or a VectorEnv, got {type(env).__name__}")
-
-
-def check_demonstrations(demonstrations, env) -> Demonstrations:
-    """Raise a clear error unless ``demonstrations`` is a :class:`Demonstrations` recorded in ``env``'s spaces."""
-    if not isinstance(demonstrations, Demonstrations):
-        raise TypeError("demonstrations must be a genrl_lib.demonstrations.Demonstrations (collect_demonstrations(...) "
-                        f"or Demonstrations.load(path)), got {type(demonstrations).__name__}")
-    obs_space, act_space = spaces_of(env)
-    demonstrations.check_env(types.SimpleNamespace(observation_space=obs_space, action_space=act_space))
-    return demonstrations
-
-
-class ObsEncoder:
-    """Observation encoding shared by the policy and the discriminator.
-
-    Discrete observations -> one-hot ``(B, n)``, or with ``factors`` the factored one-hot ``(B, sum(factors))``
-    (:func:`genrl_lib.nets.factored_one_hot`), or with ``factors`` and ``keep_one_hot`` both ``(B, n + sum(factors))``;
-    Box observations -> flat ``(B, d)``, then ``(x − shift) / scale``.
-
-    Args:
-        space: the env's observation space.
-        shift, scale: ``(d,)`` arrays (Box only; default 0 and 1).
-        factors: Discrete only: sizes of the variables the state index encodes (product = ``space.n``).
-        keep_one_hot: with ``factors``, put the plain one-hot in front of the factored blocks.
-    """
-
-    def __init__(self, space: gym.Space, shift=None, scale=None, factors=None, keep_one_hot: bool = False):
-        check_space(space, "observation_space", (gym.spaces.Discrete, gym.spaces.Box))
-        self.space = space
-        self.discrete = isinstance(space, gym.spaces.Discrete)
-        self.factors = None if factors is None else check_factors(factors, space)
-        self.keep_one_hot = bool(keep_one_hot) and self.factors is not None
-        if self.factors is not None:
-            self.dim = sum(self.factors) + (int(space.n) if self.keep_one_hot else 0)
-        else:
-            self.dim = int(space.n) if self.discrete else int(np.prod(space.shape))
-        if self.discrete and (shift is not None or scale is not None):
-            raise ValueError("obs_shift/obs_scale apply to Box observations only; Discrete ones are one-hot encoded")
-        self.shift = np.zeros(self.dim, np.float32) if shift is None else np.asarray(shift, np.float32).reshape(-1)
-        self.scale = np.ones(self.dim, np.float32) if scale is None else np.asarray(scale, np.float32).reshape(-1)
-        if self.shift.shape != (self.dim,) or self.scale.shape != (self.dim,):
-            raise ValueError(f"obs_shift and obs_scale must have {self.dim} entries, got {self.shift.shape}, "
-                             f"{self.scale.shape}")
-        if not (self.scale > 0).all():
-            raise ValueError("obs_scale must be positive everywhere")
-
-    @classmethod
-    def fit(cls, space: gym.Space, observations: np.ndarray, factors=None, keep_one_hot: bool = False) -> "ObsEncoder":
-        """Standardize with the mean and std of ``observations (N, *obs_shape)`` (std floored at 1e-6·max + 1e-8);
-        Discrete spaces are one-hot (or factored one-hot with ``factors``) encoded, not standardized."""
-        if isinstance(space, gym.spaces.Discrete):
-            return cls(space, factors=factors, keep_one_hot=keep_one_hot)
-        if factors is not None:
-            check_factors(factors, space)       # raises: factors need a Discrete space
-        x = np.asarray(observations, np.float64).reshape(len(observations), -1)
-        std = x.std(axis=0)
-        return cls(space, x.mean(axis=0), np.maximum(std, 1e-6 * std.max() + 1e-8))
-
-    @property
-    def identity(self) -> bool:
-        """True when encoding is a no-op (a Box space without scaling)."""
-        return not self.discrete and not self.shift.any() and bool((self.scale == 1).all())
-
-    @property
-    def encoded_space(self) -> gym.spaces.Box:
-        """The Box space the policy sees."""
-        if self.identity:
-            return self.space
-        if self.discrete:
-            return gym.spaces.Box(0.0, 1.0, (self.dim,), np.float32)
-        return gym.spaces.Box(-np.inf, np.inf, (self.dim,), np.float32)
-
-    def __call__(self, obs) -> np.ndarray:
-        """Encode one observation or a batch: float32 ``(B, dim)``."""
-        if self.factors is not None:
-            x = factored_one_hot(obs, self.space, self.factors)
-            if self.keep_one_hot:
-                x = torch.cat([obs_to_tensor(obs, self.space), x], dim=1)
-            return x.numpy()
-        x = obs_to_tensor(obs, self.space).numpy()
-        return x if self.discrete else (x - self.shift) / self.scale
-
-    def encode_one(self, obs) -> np.ndarray:
-        """Encode a single observation to ``(dim,)`` (the env wrapper's function)."""
-        return self(obs)[0]
 
 
 def _wrap_env(env, enc: ObsEncoder, n_envs: int | None):
@@ -253,26 +155,46 @@ def _wrap_env(env, enc: ObsEncoder, n_envs: int | None):
     return wrap(env)
 
 
-class _SpaceEnv(gym.Env):
-    """A stand-in env carrying only spaces, to build networks when loading without an env."""
-
-    def __init__(self, observation_space, action_space):
-        self.observation_space, self.action_space = observation_space, action_space
-
-    def reset(self, *, seed=None, options=None):  # pragma: no cover - never stepped
-        raise RuntimeError("this agent was loaded without an env: GAIL.load(path, env=..., demonstrations=...)")
-
-    def step(self, action):  # pragma: no cover
-        raise RuntimeError("this agent was loaded without an env")
-
-
 def _split_hyperparameters(hp: dict) -> tuple[dict, dict]:
-    mine = {f.name for f in dataclasses.fields(Config)}
+    mine = {f.name for f in dataclasses.fields(GAILConfig)}
     ppo = {f.name for f in dataclasses.fields(PPOConfig)}
     bad = sorted(set(hp) - mine - ppo)
     if bad:
         raise TypeError(f"unknown GAIL/PPO hyperparameter(s) {bad}; GAIL's: {sorted(mine)}; PPO's: {sorted(ppo)}")
     return {k: v for k, v in hp.items() if k in mine}, {k: v for k, v in hp.items() if k in ppo and k not in mine}
+
+
+def discriminator_loss(discriminator: nn.Module, policy_x: torch.Tensor, expert_x: torch.Tensor,
+                       grad_penalty: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    r"""The discriminator's loss on one batch: GAIL's step 2, as a minimization.
+
+    ``D_ω(s, a) = σ(z_ω(s, a))`` is the probability that ``(s, a)`` came from the LEARNER. The discriminator
+    ascends ``Ê_π[log D_ω(s,a)] + Ê_πE[log(1 − D_ω(s,a))]``, i.e. descends
+
+        L(ω) = −(1/B) Σ_i log σ(z_ω(x_i^π)) − (1/B) Σ_i log(1 − σ(z_ω(x_i^E)))
+               + λ_GP · (1/B) Σ_i ‖∇_x z_ω(x̂_i)‖²,      x̂_i = u_i x_i^π + (1 − u_i) x_i^E,  u_i ~ U(0, 1),
+
+    binary cross-entropy with label 1 on the policy's pairs and 0 on the expert's, plus the gradient penalty
+    (Kostrikov et al., 2019) when ``grad_penalty = λ_GP > 0`` (it draws ``u`` from torch's global generator).
+
+    Args:
+        discriminator: ``(B, in_dim) -> (B, 1)`` logits ``z_ω``.
+        policy_x, expert_x: ``(B, in_dim)`` inputs (encoded state, action, absorbing flag) of the learner's and
+            the expert's pairs (the same ``B`` when ``grad_penalty > 0``).
+
+    Returns:
+        ``(loss, z_policy (B,), z_expert (B,))``; ``loss`` is differentiable w.r.t. ``ω``.
+    """
+    z_p, z_e = discriminator(policy_x).squeeze(1), discriminator(expert_x).squeeze(1)
+    # maximize E_π[log D] + E_πE[log(1 − D)]  <=>  minimize BCE(D(policy), 1) + BCE(D(expert), 0)
+    bce = nn.functional.binary_cross_entropy_with_logits
+    loss = bce(z_p, torch.ones_like(z_p)) + bce(z_e, torch.zeros_like(z_e))
+    if grad_penalty > 0:
+        u = torch.rand(len(policy_x), 1)
+        xi = (u * policy_x + (1 - u) * expert_x).requires_grad_(True)
+        g = torch.autograd.grad(discriminator(xi).sum(), xi, create_graph=True)[0]
+        loss = loss + grad_penalty * g.pow(2).sum(dim=1).mean()
+    return loss, z_p, z_e
 
 
 class GAIL:
@@ -282,7 +204,7 @@ class GAIL:
         env: an env id (a vector env of ``n_envs`` copies is made), a ``gym.Env`` (``n_envs=1``) or a ``VectorEnv``
             with Box observations. Discrete or Box observations; Discrete or Box actions.
         demonstrations: expert :class:`~genrl_lib.demonstrations.Demonstrations` recorded in ``env``'s spaces.
-        config: a :class:`Config`; ``ppo_config``: a :class:`genrl_lib.ppo.Config`.
+        config: a :class:`GAILConfig`; ``ppo_config``: a :class:`genrl_lib.ppo.PPOConfig`.
         obs_shift, obs_scale: optional ``(obs_dim,)`` arrays for Box observations (overrides ``normalize_obs``).
         **hyperparameters: fields of either config (``reward="logit"``, ``n_steps=32``, ``seed=1``, ...).
             ``seed`` seeds both.
@@ -295,31 +217,47 @@ class GAIL:
             ``ppo.history``, the TRUE env ``episode_returns``, ``episode_lengths``, ``episode_timesteps``.
     """
 
-    def __init__(self, env, demonstrations: Demonstrations, config: Config | None = None, *,
-                 ppo_config: PPOConfig | None = None, obs_shift=None, obs_scale=None, **hyperparameters):
+    def __init__(self, env, demonstrations: Demonstrations | None, config: GAILConfig | None = None, *,
+                 ppo_config: PPOConfig | None = None, obs_shift=None, obs_scale=None,
+                 observation_space: gym.Space | None = None, action_space: gym.Space | None = None,
+                 **hyperparameters):
         mine, ppo_hp = _split_hyperparameters(hyperparameters)
         if "seed" in mine:
             ppo_hp["seed"] = mine["seed"]
-        self.config = dataclasses.replace(config or Config(), **mine).validate()
+        self.config = dataclasses.replace(config or GAILConfig(), **mine).validate()
         ppo_cfg = dataclasses.replace(ppo_config or PPOConfig(), **ppo_hp)
         if ppo_config is None:
             ppo_cfg.seed = self.config.seed          # one seed for D_ω and π_θ unless a PPO config says otherwise
-        self.demonstrations = check_demonstrations(demonstrations, env)
-        obs_space, act_space = spaces_of(env)
+        if env is None:                              # acting only (GAIL.load without env): spaces are enough
+            if observation_space is None or action_space is None or demonstrations is not None:
+                raise ValueError("env=None builds a GAIL that only acts: pass observation_space and action_space and "
+                                 "no demonstrations (to train, pass an env and demonstrations)")
+            self.demonstrations, obs_space, act_space = None, observation_space, action_space
+        else:
+            self.demonstrations = check_demonstrations(demonstrations, env)
+            obs_space, act_space = spaces_of(env)
         fac = dict(factors=self.config.obs_factors, keep_one_hot=self.config.obs_encoding == "one_hot+factored")
         if obs_shift is not None or obs_scale is not None:
             enc = ObsEncoder(obs_space, obs_shift, obs_scale, **fac)
         elif self.config.normalize_obs:
-            enc = ObsEncoder.fit(obs_space, demonstrations.observations, **fac)
+            if self.demonstrations is None:
+                raise ValueError("normalize_obs=True without demonstrations: pass obs_shift and obs_scale")
+            enc = ObsEncoder.fit(obs_space, self.demonstrations.observations, **fac)
         else:
             enc = ObsEncoder(obs_space, **fac)
-        n_envs = ppo_cfg.n_envs if isinstance(env, str) else None
-        kw = {"n_envs": ppo_cfg.n_envs} if "n_envs" in ppo_hp else {}
-        ppo = PPO(_wrap_env(env, enc, n_envs), ppo_cfg, reward_fn=self._reward, callback=self._on_rollout, **kw)
-        if isinstance(env, str):
-            ppo._own_env = True
+        hooks = dict(reward_fn=self._reward, callback=self._on_rollout)
+        self._no_env, self._own_env = env is None, False
+        if env is None:
+            ppo = PPO(None, ppo_cfg, observation_space=enc.encoded_space, action_space=act_space, **hooks)
+        else:
+            n_envs = ppo_cfg.n_envs if isinstance(env, str) else None
+            kw = {"n_envs": ppo_cfg.n_envs} if "n_envs" in ppo_hp else {}
+            wrapped = _wrap_env(env, enc, n_envs)
+            self._own_env = isinstance(env, str) and wrapped is not env   # GAIL made the vector env: it closes it
+            ppo = PPO(wrapped, ppo_cfg, **hooks, **kw)
         self._setup(ppo, enc, act_space)
-        self._encode_demonstrations()
+        if self.demonstrations is not None:
+            self._encode_demonstrations()
 
     # ---------------------------------------------------------------- construction
     def _setup(self, ppo: PPO, enc: ObsEncoder, act_space: gym.Space) -> None:
@@ -370,23 +308,14 @@ class GAIL:
         c = self.config
         valid = ro.valid.reshape(-1)
         pol_x = self._disc_input(ro.obs.reshape(-1, self.encoder.dim)[valid], ro.actions.reshape(len(valid), -1)[valid])
-        self._terminated = ro.terminated & ro.valid
         if c.absorbing:
-            pol_x = torch.cat([pol_x, self._absorbing_input(int(self._terminated.sum()))])
+            pol_x = torch.cat([pol_x, self._absorbing_input(int((ro.terminated & ro.valid).sum()))])
         loss = acc_e = acc_p = float("nan")
         for _ in range(c.disc_steps):
             b = c.disc_batch_size or len(pol_x)
             px = pol_x[torch.from_numpy(self._rng.integers(len(pol_x), size=b))] if c.disc_batch_size else pol_x
             ex = self._expert_x[torch.from_numpy(self._rng.integers(len(self._expert_x), size=b))]
-            z_p, z_e = self.discriminator(px).squeeze(1), self.discriminator(ex).squeeze(1)
-            # maximize E_π[log D] + E_πE[log(1 − D)]  <=>  minimize BCE(D(policy), 1) + BCE(D(expert), 0)
-            bce = nn.functional.binary_cross_entropy_with_logits
-            loss_t = bce(z_p, torch.ones_like(z_p)) + bce(z_e, torch.zeros_like(z_e))
-            if c.grad_penalty > 0:
-                u = torch.rand(b, 1)
-                xi = (u * px + (1 - u) * ex).requires_grad_(True)
-                g = torch.autograd.grad(self.discriminator(xi).sum(), xi, create_graph=True)[0]
-                loss_t = loss_t + c.grad_penalty * g.pow(2).sum(dim=1).mean()
+            loss_t, z_p, z_e = discriminator_loss(self.discriminator, px, ex, c.grad_penalty)
             if not c.freeze_discriminator:
                 self.disc_optimizer.zero_grad(set_to_none=True)
                 loss_t.backward()
@@ -402,18 +331,41 @@ class GAIL:
             return False
         return None
 
-    def _reward(self, obs, actions, next_obs) -> np.ndarray:
-        """PPO's ``reward_fn``: ``(T, N, obs_dim)`` encoded observations, ``(T, N[, act])`` actions -> ``(T, N)``."""
-        T, N = obs.shape[:2]
+    def _reward(self, ro) -> np.ndarray:
+        """PPO's ``reward_fn``: the learned reward of the rollout it is handed (:meth:`rollout_reward`)."""
+        r = self.rollout_reward(ro.obs, ro.actions, ro.terminated & ro.valid)
+        self.history["reward_mean"].append(float(r.mean()))
+        return r
+
+    def rollout_reward(self, obs, actions, terminated) -> np.ndarray:
+        """The learned reward of a rollout, a function of its arguments and ``D_ω`` only.
+
+        ``r_t = reward(z_t)`` with ``z_t = logit D_ω(s_t, a_t)`` (the ``reward`` form of the config), plus, with
+        ``absorbing=True``, ``Σ_{k≥1} γ^k r(s_∅) = γ/(1−γ)·r(s_∅)`` at each terminal step (the absorbing state's
+        return: the episode does not end for the learner, it stays in ``s_∅``).
+
+        Args:
+            obs: ``(T, N, obs_dim)`` encoded observations (as the policy sees them).
+            actions: ``(T, N)`` action indices (Discrete, from 0) or ``(T, N, act_dim)``.
+            terminated: ``(T, N)`` bool, the steps after which the episode terminated (not truncated).
+
+        Returns:
+            ``(T, N)`` float32 rewards.
+        """
+        obs, terminated = np.asarray(obs, np.float32), np.asarray(terminated, bool)
+        T, N = terminated.shape
+        if obs.shape[:2] != (T, N):
+            raise ValueError(f"obs has shape {obs.shape} but terminated {terminated.shape}: both must start with "
+                             "(n_steps, n_envs)")
         with torch.no_grad():
-            z = self.discriminator(self._disc_input(obs.reshape(T * N, -1), actions.reshape(T * N, -1))).squeeze(1)
+            z = self.discriminator(self._disc_input(obs.reshape(T * N, -1),
+                                                    np.asarray(actions).reshape(T * N, -1))).squeeze(1)
         r = disc_reward(z, self.config.reward).numpy().reshape(T, N)
-        if self.config.absorbing and self._terminated.any():
+        if self.config.absorbing and terminated.any():
             with torch.no_grad():
                 r_abs = float(disc_reward(self.discriminator(self._absorbing_input(1)), self.config.reward))
             g = self.ppo.config.gamma
-            r = r + self._terminated * (r_abs * g / (1.0 - g) if g < 1 else 0.0)   # Σ_k≥1 γ^k r(s_∅)
-        self.history["reward_mean"].append(float(r.mean()))
+            r = r + terminated * (r_abs * g / (1.0 - g) if g < 1 else 0.0)   # Σ_k≥1 γ^k r(s_∅)
         return r
 
     def reward(self, observations, actions) -> np.ndarray:
@@ -429,13 +381,13 @@ class GAIL:
         return torch.sigmoid(z).numpy()
 
     # ---------------------------------------------------------------- SB3 verbs
-    def learn(self, total_timesteps: int, progress_bar: bool = True, callback: Callable | None = None) -> "GAIL":
+    def learn(self, total_timesteps: int, progress_bar: bool = True, callback: Callable | None = None) -> GAIL:
         """Run GAIL iterations (one PPO rollout each) for at least ``total_timesteps`` env steps.
 
         ``callback(gail)`` runs after each iteration's discriminator step; returning ``False`` stops.
         Returns ``self``.
         """
-        if getattr(self, "_no_env", False):
+        if self._no_env:
             raise ValueError("this GAIL was loaded without an env: GAIL.load(path, env=..., demonstrations=...) to train")
         self._user_callback = callback
         try:
@@ -444,15 +396,15 @@ class GAIL:
             self._user_callback = None
         return self
 
-    def pretrain(self, progress_bar: bool = False, **bc_hyperparameters) -> "GAIL":
+    def pretrain(self, progress_bar: bool = False, **bc_hyperparameters) -> GAIL:
         """Initialize the policy by behaviour cloning on the demonstrations (:func:`genrl_lib.bc.behaviour_clone`,
         ``bc_hyperparameters`` = fields of :class:`genrl_lib.bc.BCConfig`, ``seed`` defaults to GAIL's). Returns ``self``."""
-        from genrl_lib.bc import BCConfig, behaviour_clone
-
         if self.demonstrations is None:
             raise ValueError("this GAIL was loaded without demonstrations: GAIL.load(path, env=..., demonstrations=...)")
         bc_hyperparameters.setdefault("seed", self.config.seed)
-        self.history["bc_pretrain"] = behaviour_clone(self, BCConfig(**bc_hyperparameters), progress_bar)
+        d = self.demonstrations
+        self.history["bc_pretrain"] = behaviour_clone(self.ppo.policy, self.encoder(d.observations), d.actions,
+                                                      BCConfig(**bc_hyperparameters), progress_bar)
         return self
 
     @property
@@ -460,9 +412,9 @@ class GAIL:
         """Env steps collected so far."""
         return self.ppo.num_timesteps
 
-    def predict(self, obs, state=None, episode_start=None, deterministic: bool = True):
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """Actions for one raw observation or a batch ``(B, *obs_shape)`` (Discrete: ``(B,)`` ints) -> ``(action, None)``."""
-        batch, single = check_obs(obs, self.encoder.space)
+        batch, single = check_obs(observation, self.encoder.space)
         x = self.encoder(batch)
         a, _ = self.ppo.predict(x, deterministic=deterministic)
         return (a[0].item() if self.discrete_actions else a[0]) if single else a, None
@@ -470,12 +422,9 @@ class GAIL:
     def save(self, path) -> None:
         """Save policy, critic, discriminator, encoder and both configs atomically and pickle-free."""
         p = self.ppo
-        state = {"actor": p.actor.state_dict(), "critic": p.critic.state_dict(),
-                 "discriminator": self.discriminator.state_dict(),
+        state = {**p.policy.nested_state(), "discriminator": self.discriminator.state_dict(),
                  "obs_shift": torch.from_numpy(self.encoder.shift.copy()),
                  "obs_scale": torch.from_numpy(self.encoder.scale.copy())}
-        if p.log_std is not None:
-            state["log_std"] = p.log_std.detach().clone()
         meta = {"config": asdict(self.config), "ppo_config": asdict(p.config),
                 "observation_space": space_to_json(self.observation_space),
                 "action_space": space_to_json(self.action_space), "num_timesteps": p.num_timesteps,
@@ -485,283 +434,29 @@ class GAIL:
         save_torch(path, _KIND, state, meta)
 
     @classmethod
-    def load(cls, path, env=None, demonstrations: Demonstrations | None = None) -> "GAIL":
+    def load(cls, path, env=None, demonstrations: Demonstrations | None = None) -> GAIL:
         """Load a saved GAIL (``torch.load(weights_only=True)``). To keep training pass ``env`` and ``demonstrations``."""
         state, meta = load_torch(path, _KIND)
-        cfg = Config(**{**meta["config"], "disc_hidden": tuple(meta["config"]["disc_hidden"])}).validate()
+        cfg = GAILConfig(**{**meta["config"], "disc_hidden": tuple(meta["config"]["disc_hidden"])}).validate()
         pcfg = PPOConfig(**{**meta["ppo_config"], "net_arch": tuple(meta["ppo_config"]["net_arch"])})
         obs_space, act_space = space_from_json(meta["observation_space"]), space_from_json(meta["action_space"])
-        discrete = isinstance(obs_space, gym.spaces.Discrete)
-        enc = ObsEncoder(obs_space, None if discrete else state["obs_shift"].numpy(),
-                         None if discrete else state["obs_scale"].numpy(), factors=cfg.obs_factors,
-                         keep_one_hot=cfg.obs_encoding == "one_hot+factored")
-        self = cls.__new__(cls)
-        self.config = cfg
         if (env is None) != (demonstrations is None):
             raise ValueError("pass both env and demonstrations to keep training, or neither to only act")
-        if env is None:
-            stand_in = gym.vector.SyncVectorEnv([lambda: _SpaceEnv(enc.encoded_space, act_space)] * pcfg.n_envs)
-            ppo = PPO(stand_in, pcfg)
-            self._no_env = True
-            self.demonstrations = None
-        else:
-            self.demonstrations = check_demonstrations(demonstrations, env)
-            if spaces_of(env) != (obs_space, act_space):
-                raise ValueError("env's spaces differ from the saved agent's: load with an env of the same task")
-            n_envs = pcfg.n_envs if isinstance(env, str) else None
-            ppo = PPO(_wrap_env(env, enc, n_envs), pcfg)
-            ppo._own_env = isinstance(env, str)
-            self._no_env = False
-        ppo.reward_fn, ppo.callback = self._reward, self._on_rollout
-        self._setup(ppo, enc, act_space)
-        ppo.actor.load_state_dict(state["actor"])
-        ppo.critic.load_state_dict(state["critic"])
-        if ppo.log_std is not None:
-            ppo.log_std.data.copy_(state["log_std"])
-        ppo.num_timesteps = int(meta.get("num_timesteps", 0))
-        self.discriminator.load_state_dict(state["discriminator"])
-        if self.demonstrations is not None:
-            self._encode_demonstrations()
-        return self
+        if env is not None and spaces_of(env) != (obs_space, act_space):
+            raise ValueError("env's spaces differ from the saved agent's: load with an env of the same task")
+        box = not isinstance(obs_space, gym.spaces.Discrete)
+        agent = cls(env, demonstrations, cfg, ppo_config=pcfg,
+                    obs_shift=state["obs_shift"].numpy() if box else None,
+                    obs_scale=state["obs_scale"].numpy() if box else None,
+                    observation_space=None if env is not None else obs_space,
+                    action_space=None if env is not None else act_space)
+        agent.ppo.policy.load_nested_state(state)
+        agent.ppo.num_timesteps = int(meta.get("num_timesteps", 0))
+        agent.discriminator.load_state_dict(state["discriminator"])
+        return agent
 
     def close(self) -> None:
-        """Close the env if this agent made it."""
+        """Close the env if this agent (or its PPO) made it."""
         self.ppo.close()
-
-
-# ==================================================================== the benchmark's per-seed protocol
-# Used by benchmarks/gail.py, the book and the experiments runner: one place, no copies.
-CARTPOLE_EXPERT_PATH = Path(__file__).parent / "data" / "gail_cartpole_expert.pt"
-
-PRESETS: dict[str, dict] = {
-    # rl-zoo's CartPole PPO settings (as in benchmarks/ppo_cartpole.py); GAIL with Config's defaults.
-    "CartPole-v1": {
-        "ppo": dict(n_envs=8, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98, gae_lambda=0.8,
-                    learning_rate=1e-3, lr_schedule="linear", clip_range=0.2, clip_schedule="linear", ent_coef=0.0),
-        "gail": {},
-        "total_timesteps": 300_000,
-        "pretrain": False,
-        "bc": dict(net_arch=(64, 64)),
-        "curve_bin": 5_000,
-    },
-    # Taxi: a setting of ours. On one-hot Taxi states the gradient penalty slowed the discriminator without
-    # helping (trial: 64 full trajectories, seed 0: -21 with it, 7.1 without). PPO from scratch on one-hot
-    # states did not find the drop-off in the budget, so the policy starts from behaviour cloning. Budget 400k
-    # (was 200k; tuning seed 11, 64 full trajectories: 4.34 after 200k, oscillating; 7.79 after 400k; 10 PPO
-    # epochs at 200k: 6.97). The factored encoding (obs_encoding="factored") was worse on tuning seeds 10, 11
-    # (64 full trajectories, 200k: -230 factored, -115/-134 one-hot+factored, vs 7.80/4.34 one-hot).
-    # Robustness (issue 7): with PPO's per-minibatch advantage normalization and disc_lr 3e-4, tuning seeds 10-14
-    # (64 full trajectories, 400k) ended at 7.80, 7.79, -44.14, 6.48, 6.43: D stayed near chance (loss ~1.34), the
-    # normalization blew its small, noisy rewards up to unit-size advantages, the policy's entropy fell to ~0.03 and
-    # a near-deterministic policy drifted into a loop it never left (PPO's approximate KL ~0 from then on). Without
-    # advantage normalization (steps scale with the learned reward) and with a faster D (disc_lr 1e-3), all ten
-    # tuning seeds 10-19 ended >= 7.0: 7.78 7.10 7.84 7.09 7.10 7.86 7.07 7.82 7.78 7.73 (mean 7.52, seeds 10..19).
-    # Also tried on tuning seeds (final returns; stopped at the first seed below 7.0): ent_coef 0.03 (7.84, -53.13)
-    # and 0.1 (-40.39); max_grad_norm 0 (3.69), with ent_coef 0.03 (5.80); no normalization alone (9 of 10, 5.06 on
-    # seed 16), with ent_coef 0.03 (6.41), 0 (7.11, 7.77, 6.44 on seeds 16, 13, 17), learning_rate 6e-4 (7.00);
-    # disc_steps 5 (10 of 10, min 7.04, mean 7.50) and disc_steps 5 + disc_lr 1e-3 (10 of 10, min 7.05, mean 7.52),
-    # both costlier.
-    # Those figures were measured on another machine. Rerun here (same commands, OMP_NUM_THREADS=1), that preset
-    # (n_epochs 4) ended on tuning seeds 10-19 at 7.11 7.77 7.80 7.11 7.11 7.14 6.39 7.10 7.77 6.36 (8 of 10 >= 7.0)
-    # and on the benchmark seeds 0-4 at 7.80 7.78 6.48 7.07 7.82. The lost points are start states from which the
-    # greedy policy never delivers (9 in all on the ten tuning seeds; 2 cost a seed its 7.0): corners, never in the
-    # demonstrations, where D rewards every action alike and the nearly uniform policy's argmax drives into the wall
-    # (tabular.termination_probability finds them). More PPO epochs per rollout sharpen the policy in such rarely
-    # visited states: n_epochs 8 ended on seeds 10-19 at 7.81 7.76 7.82 7.81 7.80 7.71 7.62 7.84 7.73 7.67 (10 of 10,
-    # min 7.62, no start state left undelivered). Also tried here: ent_schedule "linear" (9 of 10, 3 stuck starts;
-    # 6.50 on seed 10), both (seeds 10-14: 7.80 7.78 7.82 7.13 7.82).
-    "Taxi-v4": {
-        "ppo": dict(n_envs=8, n_steps=128, batch_size=256, n_epochs=8, gamma=0.99, gae_lambda=0.95,
-                    learning_rate=3e-4, lr_schedule="linear", ent_coef=0.01, normalize_advantage=False),
-        "gail": dict(grad_penalty=0.0, disc_lr=1e-3),
-        "total_timesteps": 400_000,
-        "pretrain": True,
-        "bc": dict(net_arch=(64, 64)),
-        "curve_bin": 5_000,
-    },
-}
-
-
-def epoch_callback(total_timesteps: int, epochs, on_epoch: Callable) -> tuple[Callable, list]:
-    """A :meth:`GAIL.learn` callback that records something at training epochs (an epoch is
-    ``total_timesteps // 100`` env steps, the thesis table's convention).
-
-    After the first GAIL iteration that reaches epoch ``e`` of ``epochs`` (increasing ints), ``on_epoch(gail)``
-    is appended to the returned list; an iteration that reaches several epochs calls it once for each.
-
-    Returns:
-        ``(callback, results)``: pass ``callback`` to ``learn``; ``results`` fills with one entry per epoch reached.
-    """
-    step, results = total_timesteps // 100, []
-
-    def callback(gail) -> None:
-        while len(results) < len(epochs) and gail.num_timesteps >= epochs[len(results)] * step:
-            results.append(on_epoch(gail))
-
-    return callback, results
-
-
-def _check_env_id(env_id) -> str:
-    if env_id not in PRESETS:
-        raise ValueError(f"env_id must be one of {sorted(PRESETS)} (the protocol's presets), got {env_id!r}")
-    return env_id
-
-
-def expert_policy(env_id: str):
-    """The benchmark's expert: ``"CartPole-v1"`` -> the cached PPO agent ``genrl_lib/data/gail_cartpole_expert.pt``
-    (``predict``-able); ``"Taxi-v4"`` -> the optimal value-iteration policy, an ``(500,)`` int array."""
-    from genrl_lib.tabular import greedy_from_q, value_iteration
-
-    if _check_env_id(env_id) == "Taxi-v4":
-        return greedy_from_q(value_iteration(gym.make("Taxi-v4"))[1])
-    return PPO.load(CARTPOLE_EXPERT_PATH)
-
-
-def true_return(env_id: str, policy, n_eval_episodes: int = 20) -> float:
-    """The protocol's score of a deterministic ``policy`` (``predict``-able or, on Taxi, an ``(500,)`` array).
-
-    CartPole: mean return of ``n_eval_episodes`` deterministic episodes (reset seeds 10000, 10001, ...).
-    Taxi: the exact expected return of the greedy policy (:func:`genrl_lib.tabular.expected_return`, 200-step
-    limit included); ``n_eval_episodes`` is then unused.
-    """
-    from genrl_lib.evaluation import check_positive_int, evaluate_policy
-    from genrl_lib.tabular import expected_return
-
-    if _check_env_id(env_id) == "Taxi-v4":
-        table = policy if isinstance(policy, np.ndarray) else np.asarray(policy.predict(np.arange(500))[0])
-        return float(expected_return(gym.make("Taxi-v4"), table))
-    return float(evaluate_policy(policy, env_id, n_episodes=check_positive_int(n_eval_episodes, "n_eval_episodes"),
-                                 seed=10_000).mean)
-
-
-def binned_mean(ends, values, total: int, width: int) -> list:
-    """Learning curve on a fixed grid: ``ends (K,)`` env steps at which episodes ended, ``values (K,)`` their
-    returns -> ``ceil(total / width)`` floats, the mean of the values ending in each ``(lo, lo + width]`` bin
-    (``None`` for an empty bin)."""
-    ends, values = np.asarray(ends), np.asarray(values, float)
-    edges = np.arange(0, total + width, width)
-    return [round(float(values[(ends > lo) & (ends <= hi)].mean()), 3) if ((ends > lo) & (ends <= hi)).any() else None
-            for lo, hi in zip(edges[:-1], edges[1:])]
-
-
-def protocol_demonstrations(env_id: str, seed: int, *, n_trajectories: int, every: int = 20,
-                            expert=None) -> Demonstrations:
-    """The protocol's demonstrations for a seed: ``n_trajectories`` episodes of ``expert`` (default
-    :func:`expert_policy`; reset seeds ``1000·seed + i``), subsampled every ``every`` transitions from a random
-    offset per episode (``subsample(every, seed=seed)``; ``every=1`` keeps the full trajectories)."""
-    from genrl_lib.demonstrations import collect_demonstrations
-    from genrl_lib.evaluation import check_positive_int
-
-    _check_env_id(env_id)
-    seed = check_seed(seed)
-    n_trajectories = check_positive_int(n_trajectories, "n_trajectories")
-    every = check_positive_int(every, "every")
-    full = collect_demonstrations(env_id, expert_policy(env_id) if expert is None else expert, n_trajectories,
-                                  seed=1000 * seed)
-    return full.subsample(every, seed=seed) if every > 1 else full
-
-
-def run_protocol(env_id: str, seed: int, *, n_trajectories: int, every: int = 20, total_timesteps: int | None = None,
-                 eval_epochs=tuple(range(10, 101, 10)), n_eval_episodes: int = 20, progress_bar: bool = False,
-                 overrides: dict | None = None) -> dict:
-    """One seed of the GAIL benchmark: demonstrations, BC, GAIL, and the TRUE return by epoch.
-
-    1. ``n_trajectories`` episodes of :func:`expert_policy` (reset seeds ``1000·seed + i``), subsampled every
-       ``every`` transitions from a random offset per episode (``Demonstrations.subsample(every, seed=seed)``;
-       ``every=1``: full trajectories).
-    2. Behaviour cloning on the same transitions (``PRESETS[env_id]["bc"]``), scored once.
-    3. GAIL with ``PRESETS[env_id]`` (PPO and GAIL settings; BC initialization if ``"pretrain"``), trained for
-       ``total_timesteps`` env steps (default the preset's). An *epoch* is ``total_timesteps // 100`` steps; after
-       the first GAIL iteration that reaches epoch ``e`` of ``eval_epochs``, the deterministic policy is scored
-       with :func:`true_return` (CartPole: ``n_eval_episodes`` episodes; Taxi: exact).
-
-    ``overrides`` (optional) updates the preset's ``"gail"`` and ``"bc"`` settings for this run, e.g.
-    ``{"gail": enc, "bc": enc}`` with ``enc = dict(obs_encoding="factored", obs_factors=TAXI_FACTORS)``, and its
-    ``"ppo"`` settings (fields of :class:`genrl_lib.ppo.Config`), e.g. ``{"ppo": {"ent_coef": 0.03}}``.
-
-    Deterministic for a seed (apart from the wall times).
-
-    Returns:
-        dict with ``epochs`` (the ``eval_epochs``, list of ``E`` ints), ``values`` (``E`` floats, true return at
-        each), ``final`` (true return after training), ``env_steps`` (int), ``wall_seconds`` (GAIL's training
-        time, evaluations excluded), ``agent`` (the trained :class:`GAIL`; ``close()`` it when done),
-        ``demonstrations`` (the :class:`Demonstrations` used), ``n_transitions``, ``bc`` (``{"final", "wall_seconds"}``),
-        ``curve`` (mean TRUE training-episode return per ``curve_bin`` env steps, ``None`` for empty bins),
-        ``disc_timesteps``, ``disc_acc_expert``, ``disc_acc_policy`` (about 100 points of the discriminator's
-        accuracy), ``expert`` (the expert's :func:`true_return`).
-
-    Raises:
-        ValueError: unknown ``env_id``, or a non-positive ``n_trajectories``/``every``/``total_timesteps``/
-            ``n_eval_episodes``, or ``eval_epochs`` not increasing integers in ``[1, 100]``, or ``overrides`` with
-            keys other than ``"gail"``, ``"bc"``, ``"ppo"`` (or PPO settings that :class:`genrl_lib.ppo.Config` lacks).
-    """
-    import time
-
-    from genrl_lib.bc import BehaviourCloning
-    from genrl_lib.evaluation import check_positive_int
-    from genrl_lib.seeding import set_seed
-
-    preset = dict(PRESETS[_check_env_id(env_id)])
-    overrides = dict(overrides or {})
-    bad = sorted(set(overrides) - {"gail", "bc", "ppo"})
-    if bad:
-        raise ValueError(f"overrides may only update 'gail', 'bc' and 'ppo' settings, got keys {bad}")
-    bad = sorted(set(overrides.get("ppo", {})) - {f.name for f in dataclasses.fields(PPOConfig)})
-    if bad:
-        raise ValueError(f"overrides['ppo'] takes fields of genrl_lib.ppo.Config, got unknown keys {bad}")
-    for k, v in overrides.items():
-        preset[k] = {**preset[k], **v}
-    seed = check_seed(seed)
-    n_trajectories = check_positive_int(n_trajectories, "n_trajectories")
-    every = check_positive_int(every, "every")
-    n_eval_episodes = check_positive_int(n_eval_episodes, "n_eval_episodes")
-    total = check_positive_int(preset["total_timesteps"] if total_timesteps is None else total_timesteps,
-                               "total_timesteps")
-    if total < 100:
-        raise ValueError(f"total_timesteps must be at least 100 (an epoch is 1/100 of it), got {total}")
-    epochs = [int(e) for e in eval_epochs]
-    if (not epochs or any(isinstance(e, bool) or e != int(e) for e in eval_epochs)
-            or any(not 1 <= e <= 100 for e in epochs) or any(b <= a for a, b in zip(epochs, epochs[1:]))):
-        raise ValueError(f"eval_epochs must be increasing integers in [1, 100], e.g. (10, 20, ..., 100); got {eval_epochs!r}")
-
-    expert = expert_policy(env_id)
-    demos = protocol_demonstrations(env_id, seed, n_trajectories=n_trajectories, every=every, expert=expert)
-
-    set_seed(seed)
-    t0 = time.perf_counter()
-    bc = BehaviourCloning(env_id, demos, seed=seed, **preset["bc"]).learn(progress_bar=False)
-    bc_wall = time.perf_counter() - t0
-    bc_res = {"final": round(true_return(env_id, bc, n_eval_episodes), 3), "wall_seconds": round(bc_wall, 2)}
-    bc.close()
-
-    set_seed(seed)
-    t0 = time.perf_counter()
-    agent = GAIL(env_id, demos, seed=seed, **{**preset["ppo"], **preset["gail"]})
-    if preset["pretrain"]:
-        agent.pretrain()
-    eval_s = 0.0
-
-    def score(g) -> float:   # the true return, its time kept out of the training wall time
-        nonlocal eval_s
-        te = time.perf_counter()
-        value = round(true_return(env_id, g, n_eval_episodes), 3)
-        eval_s += time.perf_counter() - te
-        return value
-
-    on_iteration, values = epoch_callback(total, epochs, score)
-    agent.learn(total, progress_bar=progress_bar, callback=on_iteration)
-    te = time.perf_counter()
-    final = round(true_return(env_id, agent, n_eval_episodes), 3)
-    eval_s += time.perf_counter() - te
-    while len(values) < len(epochs):      # only if the last iteration ended exactly at the budget
-        values.append(final)
-    wall = time.perf_counter() - t0 - eval_s
-    h = agent.history
-    stride = max(1, len(h["timesteps"]) // 100)
-    return {"epochs": epochs, "values": values, "final": final, "env_steps": int(agent.num_timesteps),
-            "wall_seconds": round(wall, 2), "agent": agent, "demonstrations": demos, "n_transitions": len(demos),
-            "bc": bc_res, "expert": round(true_return(env_id, expert, n_eval_episodes), 3),
-            "curve": binned_mean(h["episode_timesteps"], h["episode_returns"], total, preset["curve_bin"]),
-            "disc_timesteps": h["timesteps"][::stride],
-            "disc_acc_expert": [round(x, 3) for x in h["disc_acc_expert"][::stride]],
-            "disc_acc_policy": [round(x, 3) for x in h["disc_acc_policy"][::stride]]}
+        if self._own_env:
+            self.ppo.env.close()

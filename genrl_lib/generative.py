@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.checks import check_positive_int
 from genrl_lib.io import load_torch, save_torch
 from genrl_lib.nets import check_sizes, mlp
 from genrl_lib.progress import progress_bar

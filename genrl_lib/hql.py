@@ -31,13 +31,12 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from genrl_lib.evaluation import check_positive_int
+from genrl_lib.checks import check_positive_int
 from genrl_lib.generative import GAN, GANConfig
 from genrl_lib.io import load_arrays, load_torch, save_arrays, save_torch
 from genrl_lib.progress import progress_bar as _progress_bar
 from genrl_lib.seeding import check_seed, single_thread
-from genrl_lib.tabular import (check_gamma, expected_return, greedy_policy, q_learning, tabular_model,
-                               value_iteration)
+from genrl_lib.tabular import check_gamma, expected_return, greedy_policy, q_learning, tabular_model, value_iteration
 
 __all__ = ["check_discrete_env", "check_q_tables", "ExpertDatabase", "build_expert_database", "BatchEvaluator",
            "exact_returns", "optimal_actions", "reachable_states", "greedy_agreement", "table_distances",

@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import secrets
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 

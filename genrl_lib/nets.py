@@ -18,7 +18,7 @@ from torch import nn
 from genrl_lib.seeding import single_thread
 
 __all__ = ["mlp", "obs_dim", "obs_to_tensor", "action_dim", "check_space", "check_factors", "factored_one_hot",
-           "TAXI_FACTORS", "check_sizes", "check_obs"]
+           "TAXI_FACTORS", "check_sizes", "check_obs", "ObsEncoder"]
 
 _ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "gelu": nn.GELU}
 
@@ -188,3 +188,78 @@ def factored_one_hot(obs, space: gym.Space, factors) -> torch.Tensor:
         blocks.append(nn.functional.one_hot(idx % size, size).float())
         idx = idx // size
     return torch.cat(blocks[::-1], dim=1)
+
+
+class ObsEncoder:
+    """Observation encoding shared by the policy and the discriminator.
+
+    Discrete observations -> one-hot ``(B, n)``, or with ``factors`` the factored one-hot ``(B, sum(factors))``
+    (:func:`genrl_lib.nets.factored_one_hot`), or with ``factors`` and ``keep_one_hot`` both ``(B, n + sum(factors))``;
+    Box observations -> flat ``(B, d)``, then ``(x − shift) / scale``.
+
+    Args:
+        space: the env's observation space.
+        shift, scale: ``(d,)`` arrays (Box only; default 0 and 1).
+        factors: Discrete only: sizes of the variables the state index encodes (product = ``space.n``).
+        keep_one_hot: with ``factors``, put the plain one-hot in front of the factored blocks.
+    """
+
+    def __init__(self, space: gym.Space, shift=None, scale=None, factors=None, keep_one_hot: bool = False):
+        check_space(space, "observation_space", (gym.spaces.Discrete, gym.spaces.Box))
+        self.space = space
+        self.discrete = isinstance(space, gym.spaces.Discrete)
+        self.factors = None if factors is None else check_factors(factors, space)
+        self.keep_one_hot = bool(keep_one_hot) and self.factors is not None
+        if self.factors is not None:
+            self.dim = sum(self.factors) + (int(space.n) if self.keep_one_hot else 0)
+        else:
+            self.dim = int(space.n) if self.discrete else int(np.prod(space.shape))
+        if self.discrete and (shift is not None or scale is not None):
+            raise ValueError("obs_shift/obs_scale apply to Box observations only; Discrete ones are one-hot encoded")
+        self.shift = np.zeros(self.dim, np.float32) if shift is None else np.asarray(shift, np.float32).reshape(-1)
+        self.scale = np.ones(self.dim, np.float32) if scale is None else np.asarray(scale, np.float32).reshape(-1)
+        if self.shift.shape != (self.dim,) or self.scale.shape != (self.dim,):
+            raise ValueError(f"obs_shift and obs_scale must have {self.dim} entries, got {self.shift.shape}, "
+                             f"{self.scale.shape}")
+        if not (self.scale > 0).all():
+            raise ValueError("obs_scale must be positive everywhere")
+
+    @classmethod
+    def fit(cls, space: gym.Space, observations: np.ndarray, factors=None, keep_one_hot: bool = False) -> ObsEncoder:
+        """Standardize with the mean and std of ``observations (N, *obs_shape)`` (std floored at 1e-6·max + 1e-8);
+        Discrete spaces are one-hot (or factored one-hot with ``factors``) encoded, not standardized."""
+        if isinstance(space, gym.spaces.Discrete):
+            return cls(space, factors=factors, keep_one_hot=keep_one_hot)
+        if factors is not None:
+            check_factors(factors, space)       # raises: factors need a Discrete space
+        x = np.asarray(observations, np.float64).reshape(len(observations), -1)
+        std = x.std(axis=0)
+        return cls(space, x.mean(axis=0), np.maximum(std, 1e-6 * std.max() + 1e-8))
+
+    @property
+    def identity(self) -> bool:
+        """True when encoding is a no-op (a Box space without scaling)."""
+        return not self.discrete and not self.shift.any() and bool((self.scale == 1).all())
+
+    @property
+    def encoded_space(self) -> gym.spaces.Box:
+        """The Box space the policy sees."""
+        if self.identity:
+            return self.space
+        if self.discrete:
+            return gym.spaces.Box(0.0, 1.0, (self.dim,), np.float32)
+        return gym.spaces.Box(-np.inf, np.inf, (self.dim,), np.float32)
+
+    def __call__(self, obs) -> np.ndarray:
+        """Encode one observation or a batch: float32 ``(B, dim)``."""
+        if self.factors is not None:
+            x = factored_one_hot(obs, self.space, self.factors)
+            if self.keep_one_hot:
+                x = torch.cat([obs_to_tensor(obs, self.space), x], dim=1)
+            return x.numpy()
+        x = obs_to_tensor(obs, self.space).numpy()
+        return x if self.discrete else (x - self.shift) / self.scale
+
+    def encode_one(self, obs) -> np.ndarray:
+        """Encode a single observation to ``(dim,)`` (the env wrapper's function)."""
+        return self(obs)[0]

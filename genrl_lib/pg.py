@@ -24,14 +24,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from genrl_lib.evaluation import check_bool, check_number, check_positive_int
+from genrl_lib.checks import check_bool, check_number, check_positive_int
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_obs, check_sizes, check_space, mlp, obs_dim
+from genrl_lib.nets import check_obs, check_sizes
+from genrl_lib.policies import ActorCriticPolicy
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
-__all__ = ["Config", "EpisodeMemory", "discounted_returns", "PolicyGradient", "REINFORCE", "ActorCritic",
-           "gradient_estimates"]
+__all__ = ["PGConfig", "Config", "EpisodeMemory", "discounted_returns", "policy_gradient_loss", "PolicyGradient",
+           "REINFORCE", "ActorCritic", "gradient_estimates"]
 
 _KIND = "policy_gradient"
 
@@ -89,7 +90,7 @@ class EpisodeMemory:
 
 
 @dataclass
-class Config:
+class PGConfig:
     """Hyperparameters of :class:`PolicyGradient`.
 
     Attributes:
@@ -117,7 +118,7 @@ class Config:
     max_grad_norm: float = 0.0
     seed: int = 0
 
-    def validate(self) -> "Config":
+    def validate(self) -> PGConfig:
         """Check every field; raise naming the bad one. Returns ``self``."""
         self.gamma = check_number(self.gamma, "gamma", low=0.0, high=1.0)
         for name in ("learning_rate", "value_learning_rate"):
@@ -133,21 +134,47 @@ class Config:
         return self
 
 
+Config = PGConfig   # deprecated alias: the name before the rename
+
+
+def policy_gradient_loss(policy: ActorCriticPolicy, states: torch.Tensor, actions: torch.Tensor,
+                         weights: torch.Tensor, ent_coef: float = 0.0) -> torch.Tensor:
+    r"""The return-weighted negative log-likelihood of a segment of T steps, whose gradient is the policy gradient:
+
+        L(θ) = −(1/T) Σ_t w_t log π_θ(a_t|s_t) − c_e (1/T) Σ_t H(π_θ(·|s_t))
+
+    with weights ``w_t = G_t`` (REINFORCE), ``G_t − V_φ(s_t)`` (a baseline, the actor-critic's advantage),
+    standardized or not (:meth:`PolicyGradient.segment_targets`); the weights are constants, not differentiated.
+
+    Args:
+        policy: the :class:`~genrl_lib.policies.ActorCriticPolicy` π_θ.
+        states: ``(T, obs_dim)``.  actions: ``(T,)`` int64 or ``(T, act_dim)``.  weights: ``(T,)`` w_t.
+        ent_coef: c_e.
+
+    Returns:
+        the scalar loss L(θ).
+    """
+    logp, ent = policy.log_prob_entropy(states, actions)
+    return -(weights * logp).mean() - ent_coef * ent.mean()             # return-weighted negative log-likelihood
+
+
 class PolicyGradient:
     """REINFORCE / actor-critic on one gymnasium env with Discrete or Box actions and Box observations.
 
     Args:
         env: an env id or a ``gym.Env``.
-        config: a :class:`Config`; keyword ``hyperparameters`` override its fields.
+        config: a :class:`PGConfig`; keyword ``hyperparameters`` override its fields.
 
     Attributes:
-        policy: MLP ``(B, obs_dim) -> (B, n_actions)`` logits, or ``(B, act_dim)`` Gaussian means.
-        critic: MLP ``(B, obs_dim) -> (B, 1)`` or ``None`` (REINFORCE without baseline).
+        policy: the :class:`~genrl_lib.policies.ActorCriticPolicy` (PPO's class, torch's default initialization):
+            ``policy.actor`` maps ``(B, obs_dim)`` to ``(B, n_actions)`` logits or ``(B, act_dim)`` Gaussian means.
+        critic: ``policy.critic``, an MLP ``(B, obs_dim) -> (B, 1)``, or ``None`` (REINFORCE without baseline).
+        log_std: ``policy.log_std`` (Box actions) or ``None``.
         history: per update ``loss``, ``grad_norm``; per episode ``episode_returns``, ``episode_lengths``.
     """
 
-    def __init__(self, env, config: Config | None = None, **hyperparameters):
-        names = {f.name for f in dataclasses.fields(Config)}
+    def __init__(self, env, config: PGConfig | None = None, **hyperparameters):
+        names = {f.name for f in dataclasses.fields(PGConfig)}
         bad = sorted(set(hyperparameters) - names)
         if bad:
             raise TypeError(f"unknown hyperparameter(s) {bad}; valid ones: {sorted(names)}")
@@ -161,23 +188,19 @@ class PolicyGradient:
             self._build(env.observation_space, env.action_space)
 
     @staticmethod
-    def _default_config() -> Config:
-        return Config()
+    def _default_config() -> PGConfig:
+        return PGConfig()
 
     def _build(self, obs_space, act_space) -> None:
         c = self.config
-        check_space(obs_space, "observation_space", (gym.spaces.Box,))
-        check_space(act_space, "action_space", (gym.spaces.Discrete, gym.spaces.Box))
-        self.observation_space, self.action_space = obs_space, act_space
-        self.discrete = isinstance(act_space, gym.spaces.Discrete)
-        self._obs_dim, self._act_dim = obs_dim(obs_space), action_dim(act_space)
-        torch.manual_seed(c.seed)
-        self.policy = mlp(self._obs_dim, self._act_dim, c.hidden, c.activation)
-        self.log_std = None if self.discrete else nn.Parameter(torch.zeros(self._act_dim))
         self.uses_critic = c.baseline or c.n_steps is not None
-        self.critic = mlp(self._obs_dim, 1, c.hidden, c.activation) if self.uses_critic else None
-        pol_params = [*self.policy.parameters()] + ([] if self.discrete else [self.log_std])
-        self.optimizer = torch.optim.Adam(pol_params, lr=c.learning_rate)
+        self.policy = ActorCriticPolicy(obs_space, act_space, c.hidden, c.activation, ortho_init=False,
+                                        log_std_init=0.0, critic=self.uses_critic, seed=c.seed)
+        self.observation_space, self.action_space = obs_space, act_space
+        self.discrete = self.policy.discrete
+        self._obs_dim, self._act_dim = self.policy.obs_dim, self.policy.act_dim
+        self.critic, self.log_std = self.policy.critic, self.policy.log_std
+        self.optimizer = torch.optim.Adam(self.policy.actor_parameters(), lr=c.learning_rate)
         self.value_optimizer = (torch.optim.Adam(self.critic.parameters(), lr=c.value_learning_rate)
                                 if self.critic is not None else None)
         self._rng = np.random.default_rng(c.seed)
@@ -186,49 +209,29 @@ class PolicyGradient:
         self.history = {"loss": [], "grad_norm": [], "episode_returns": [], "episode_lengths": []}
 
     # ---------------------------------------------------------------- acting
-    def _numpy_policy(self):
-        """The policy's layers as NumPy views (no copy): acting then costs microseconds per step."""
-        layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) if isinstance(m, nn.Linear) else m
-                  for m in self.policy]
-        fns = {nn.ReLU: lambda x: np.maximum(x, 0.0), nn.Tanh: np.tanh}
-        if not all(isinstance(L, tuple) or type(L) in fns for L in layers):
-            return lambda x: self.policy(torch.from_numpy(x)).detach().numpy()
-
-        def forward(x):
-            for L in layers:
-                x = x @ L[0].T + L[1] if isinstance(L, tuple) else fns[type(L)](x)
-            return x
-        return forward
-
     def _sample(self, out: np.ndarray):
-        if self.discrete:
-            p = np.exp(out - out.max())
-            cdf = np.cumsum(p)
-            return int(min(np.searchsorted(cdf, self._rng.random() * cdf[-1], side="right"), self._act_dim - 1))
-        std = np.exp(self.log_std.detach().numpy())
-        return (out + std * self._rng.standard_normal(out.shape)).astype(np.float32)
+        """One action ``a ~ π_θ(·|s)`` from the actor's output ``out (act_dim,)`` (:meth:`ActorCriticPolicy.sample`)."""
+        a = self.policy.sample(out[None], self._rng)[0]
+        return int(a) if self.discrete else a
 
     def _env_action(self, a):
         if self.discrete:
             return a + int(self.action_space.start)
         return np.clip(a, self.action_space.low, self.action_space.high).reshape(self.action_space.shape)
 
-    def predict(self, obs, state=None, episode_start=None, deterministic: bool = False):
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """SB3's ``predict``: actions for one observation ``obs_shape`` or a batch ``(B, *obs_shape)``.
 
         Returns ``(action, None)``: an int (Discrete) / ``act_shape`` array for one observation, or a ``(B,)`` int64 /
         ``(B, *act_shape)`` array for a batch (so stable-baselines3's ``evaluate_policy`` works on these agents).
         ``deterministic=True`` takes the mode (argmax / the Gaussian mean).
         """
-        x, single = check_obs(obs, self.observation_space)
+        x, single = check_obs(observation, self.observation_space)
         x = x.astype(np.float32).reshape(-1, self._obs_dim)
-        with torch.no_grad():
-            out = self.policy(torch.from_numpy(x)).numpy()
-        acts = [self._env_action((int(o.argmax()) if self.discrete else o) if deterministic else self._sample(o))
-                for o in out]
+        acts = self.policy.env_action(self.policy.predict(x, deterministic, self._rng))
         if single:
-            return acts[0], None
-        return (np.array(acts, dtype=np.int64) if self.discrete else np.stack(acts)), None
+            return (int(acts[0]) if self.discrete else acts[0]), None
+        return acts, None
 
     # ---------------------------------------------------------------- the shared rollout / return path
     def _collect_segment(self, forward) -> EpisodeMemory:
@@ -257,14 +260,6 @@ class PolicyGradient:
                 self._obs = obs
                 return m
 
-    def _logp_entropy(self, states: torch.Tensor, actions: torch.Tensor):
-        out = self.policy(states)
-        if self.discrete:
-            logp_all = torch.log_softmax(out, dim=1)
-            return logp_all.gather(1, actions[:, None]).squeeze(1), -(logp_all.exp() * logp_all).sum(1)
-        dist = torch.distributions.Normal(out, self.log_std.exp())
-        return dist.log_prob(actions).sum(1), dist.entropy().sum(1)
-
     def segment_targets(self, memory: EpisodeMemory):
         """Returns ``G (T,)`` and weights ``w (T,)`` of a segment (both float32 tensors), the shared step.
 
@@ -290,8 +285,7 @@ class PolicyGradient:
         c = self.config
         G, w = self.segment_targets(memory)
         states, actions, _ = (torch.from_numpy(x) for x in memory.arrays())
-        logp, ent = self._logp_entropy(states, actions)
-        loss = -(w * logp).mean() - c.ent_coef * ent.mean()           # return-weighted negative log-likelihood
+        loss = policy_gradient_loss(self.policy, states, actions, w, c.ent_coef)
         if not torch.isfinite(loss):
             raise FloatingPointError("policy-gradient loss is non-finite (check rewards and learning_rate)")
         self.optimizer.zero_grad(set_to_none=True)
@@ -309,7 +303,7 @@ class PolicyGradient:
         self.history["grad_norm"].append(float(norm))
 
     def learn(self, total_episodes: int, progress_bar: bool = True, stop_at: float | None = None,
-              window: int = 100) -> "PolicyGradient":
+              window: int = 100) -> PolicyGradient:
         """Train for ``total_episodes`` finished episodes (stop earlier once the ``window``-episode moving
         average of the return reaches ``stop_at``, if given). Returns ``self``."""
         total_episodes = check_positive_int(total_episodes, "total_episodes")
@@ -320,7 +314,7 @@ class PolicyGradient:
         with single_thread(), _bar(total_episodes, progress_bar) as bar:
             while len(h["episode_returns"]) - start < total_episodes:
                 n_before = len(h["episode_returns"])
-                self._update(self._collect_segment(self._numpy_policy()))
+                self._update(self._collect_segment(self.policy.numpy_actor()))
                 if len(h["episode_returns"]) > n_before:
                     bar.update(1)
                     recent = h["episode_returns"][-window:]
@@ -341,17 +335,14 @@ class PolicyGradient:
     # ---------------------------------------------------------------- persistence
     def save(self, path) -> None:
         """Save networks and hyperparameters atomically and pickle-free (``genrl_lib.io``)."""
-        state = {"policy": self.policy.state_dict()}
-        if self.critic is not None:
-            state["critic"] = self.critic.state_dict()
-        if self.log_std is not None:
-            state["log_std"] = self.log_std.detach().clone()
+        nested = self.policy.nested_state()
+        state = {"policy": nested.pop("actor"), **nested}     # the file keeps the actor under "policy"
         save_torch(path, _KIND, state, {"class": type(self).__name__, "config": asdict(self.config),
                                         "observation_space": space_to_json(self.observation_space),
                                         "action_space": space_to_json(self.action_space)})
 
     @classmethod
-    def load(cls, path, env=None) -> "PolicyGradient":
+    def load(cls, path, env=None) -> PolicyGradient:
         """Load a saved agent (``torch.load(weights_only=True)``); pass ``env`` to keep training it."""
         state, meta = load_torch(path, _KIND)
         saved = meta.get("class", "PolicyGradient")
@@ -361,13 +352,9 @@ class PolicyGradient:
             raise ValueError(f"{path} holds a {saved}, not a {cls.__name__}: load it with {saved}.load")
         cfg = meta["config"]
         cfg["hidden"] = tuple(cfg["hidden"])
-        agent = cls(None, Config(**cfg))
+        agent = cls(None, PGConfig(**cfg))
         agent._build(space_from_json(meta["observation_space"]), space_from_json(meta["action_space"]))
-        agent.policy.load_state_dict(state["policy"])
-        if agent.critic is not None:
-            agent.critic.load_state_dict(state["critic"])
-        if agent.log_std is not None:
-            agent.log_std.data.copy_(state["log_std"])
+        agent.policy.load_nested_state({"actor": state["policy"], **{k: v for k, v in state.items() if k != "policy"}})
         if env is not None:
             agent.env = gym.make(env) if isinstance(env, str) else env
         return agent
@@ -377,10 +364,10 @@ class REINFORCE(PolicyGradient):
     """Monte-Carlo policy gradient (Williams, 1992): whole episodes; ``baseline=True`` adds a learned ``V_φ``."""
 
     @staticmethod
-    def _default_config() -> Config:
-        return Config(n_steps=None)
+    def _default_config() -> PGConfig:
+        return PGConfig(n_steps=None)
 
-    def __init__(self, env, config: Config | None = None, **hyperparameters):
+    def __init__(self, env, config: PGConfig | None = None, **hyperparameters):
         if hyperparameters.get("n_steps") is not None or (config is not None and config.n_steps is not None):
             raise ValueError("REINFORCE uses whole episodes: leave n_steps=None (use ActorCritic for n-step returns)")
         super().__init__(env, config, **hyperparameters)
@@ -390,8 +377,8 @@ class ActorCritic(PolicyGradient):
     """A2C-style actor-critic: segments of ``n_steps`` bootstrapped from the critic, advantage ``G_t - V_φ(s_t)``."""
 
     @staticmethod
-    def _default_config() -> Config:
-        return Config(n_steps=32, normalize=False, baseline=True)
+    def _default_config() -> PGConfig:
+        return PGConfig(n_steps=32, normalize=False, baseline=True)
 
 
 def _bar(total: int, enabled: bool):
@@ -424,14 +411,14 @@ def gradient_estimates(agent: PolicyGradient, n_episodes: int, weighting: str = 
         agent._ep_ret, agent._ep_len = 0.0, 0
         episodes = []
         for _ in range(n_episodes):
-            m = agent._collect_segment(agent._numpy_policy())
+            m = agent._collect_segment(agent.policy.numpy_actor())
             s, a, r = m.arrays()
             episodes.append((s, a, discounted_returns(r, agent.config.gamma)))
             agent.memory = EpisodeMemory()
             agent._obs, _ = agent.env.reset()
             agent._ep_ret, agent._ep_len = 0.0, 0
         b = float(np.mean(np.concatenate([G for _, _, G in episodes])))
-        params = list(agent.policy.parameters()) + ([] if agent.discrete else [agent.log_std])
+        params = agent.policy.actor_parameters()
         rows = []
         for s, a, G in episodes:
             w = torch.from_numpy(G)
@@ -440,7 +427,7 @@ def gradient_estimates(agent: PolicyGradient, n_episodes: int, weighting: str = 
             elif weighting == "value":
                 with torch.no_grad():
                     w = w - agent.critic(torch.from_numpy(s)).squeeze(1)
-            logp, _ = agent._logp_entropy(torch.from_numpy(s), torch.from_numpy(a))
+            logp, _ = agent.policy.log_prob_entropy(torch.from_numpy(s), torch.from_numpy(a))
             grads = torch.autograd.grad((w * logp).sum(), params)
             rows.append(torch.cat([g.reshape(-1) for g in grads]).double().numpy())
         return np.stack(rows)

@@ -16,7 +16,8 @@ Usage mirrors stable-baselines3::
 
 Two hooks make PPO the engine of adversarial imitation (GAIL) without copying it:
 
-* ``reward_fn(obs, actions, next_obs) -> (T, N)`` replaces the environment's reward in the update;
+* ``reward_fn(rollout) -> (T, N)`` replaces the environment's reward in the update: a function of the
+  rollout it scores (observations, actions, next observations, terminations), nothing else;
 * ``callback(rollout)`` runs after each rollout is collected and before the update (e.g. to train a
   discriminator on ``rollout.obs``/``rollout.actions``); returning ``False`` stops training.
 
@@ -30,8 +31,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -39,21 +40,22 @@ import torch
 from gymnasium.vector import AutoresetMode
 from torch import nn
 
-from genrl_lib.evaluation import check_bool, check_number, check_positive_int
+from genrl_lib.checks import check_bool, check_number, check_positive_int
 from genrl_lib.gae import gae
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
-from genrl_lib.nets import action_dim, check_obs, check_sizes, check_space, mlp, obs_dim
+from genrl_lib.nets import check_obs, check_sizes
+from genrl_lib.policies import NUMPY_ACTIVATIONS, ActorCriticPolicy
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
-__all__ = ["Config", "PPO", "Rollout", "make_vec_env", "linear_schedule_value"]
+__all__ = ["PPOConfig", "Config", "PPO", "Rollout", "make_vec_env", "linear_schedule_value", "ppo_loss"]
 
 _KIND = "ppo"
-_NUMPY_ACT = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}
+_NUMPY_ACT = NUMPY_ACTIVATIONS
 
 
 @dataclass
-class Config:
+class PPOConfig:
     """PPO hyperparameters (defaults: stable-baselines3's).
 
     Attributes:
@@ -102,7 +104,7 @@ class Config:
     torch_threads: int | None = 1
     backend: str = "numpy"
 
-    def validate(self, rollout: bool = True) -> "Config":
+    def validate(self, rollout: bool = True) -> PPOConfig:
         """Check every field; raise naming the bad one. ``rollout=False`` skips the check that ``batch_size``
         divides ``n_envs * n_steps`` (before a VectorEnv has set ``n_envs``). Returns ``self``."""
         for name in ("n_envs", "n_steps", "batch_size", "n_epochs"):
@@ -129,6 +131,46 @@ class Config:
         self.net_arch = check_sizes(self.net_arch, "net_arch")
         check_seed(self.seed)
         return self
+
+
+Config = PPOConfig   # deprecated alias: the name before the rename
+
+
+def ppo_loss(policy: ActorCriticPolicy, obs: torch.Tensor, actions: torch.Tensor, old_log_prob: torch.Tensor,
+             advantages: torch.Tensor, returns: torch.Tensor, clip_range: float, vf_coef: float = 0.5,
+             ent_coef: float = 0.0, normalize_advantage: bool = True) -> tuple[torch.Tensor, dict]:
+    r"""PPO-clip's loss on one minibatch of B transitions, the quantity each gradient step descends:
+
+        ρ_t(θ)    = π_θ(a_t|s_t) / π_θold(a_t|s_t) = exp(log π_θ(a_t|s_t) − log π_θold(a_t|s_t))
+        L^CLIP(θ) = (1/B) Σ_t min(ρ_t(θ) Â_t, clip(ρ_t(θ), 1−ε, 1+ε) Â_t)
+        L(θ)      = −L^CLIP(θ) + c_v (1/B) Σ_t (V_θ(s_t) − R̂_t)² − c_e (1/B) Σ_t H(π_θ(·|s_t))
+
+    With ``normalize_advantage`` (and B > 1) the advantages Â_t are first standardized over the minibatch.
+    The torch backend of :class:`PPO` calls it; the NumPy backend computes the same loss with written-out
+    gradients (tested equal).
+
+    Args:
+        policy: the :class:`~genrl_lib.policies.ActorCriticPolicy` π_θ, V_θ.
+        obs: ``(B, obs_dim)``.  actions: ``(B,)`` int64 or ``(B, act_dim)``.
+        old_log_prob: ``(B,)`` log π_θold(a_t|s_t), fixed.  advantages, returns: ``(B,)`` Â_t and R̂_t.
+        clip_range: ε.  vf_coef: c_v.  ent_coef: c_e.
+
+    Returns:
+        ``(L, parts)``: the scalar loss and a dict of its ``policy_loss`` (−L^CLIP), ``value_loss``, ``entropy``
+        (scalars), and ``ratio``, ``log_ratio``, ``advantages`` (as used), ``values`` (``(B,)`` tensors).
+    """
+    values, logp, entropy = policy.evaluate_actions(obs, actions)
+    if normalize_advantage and len(advantages) > 1:
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    log_ratio = logp - old_log_prob
+    ratio = log_ratio.exp()                                                       # ρ_t = π_θ / π_θold
+    surrogate = torch.min(ratio * advantages, ratio.clamp(1 - clip_range, 1 + clip_range) * advantages)
+    policy_loss = -surrogate.mean()                                               # −L^CLIP
+    value_loss = (returns - values).pow(2).mean()                                 # (V_θ(s_t) − R̂_t)²
+    entropy_mean = entropy.mean()                                                 # H(π_θ(·|s_t))
+    loss = policy_loss + vf_coef * value_loss - ent_coef * entropy_mean
+    return loss, {"policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy_mean, "ratio": ratio,
+                  "log_ratio": log_ratio, "advantages": advantages, "values": values}
 
 
 def linear_schedule_value(initial: float, progress_remaining: float, schedule: str) -> float:
@@ -175,30 +217,37 @@ def make_vec_env(env_id: str, n_envs: int, seed: int | None = None, **make_kwarg
 
 
 class PPO:
-    """PPO-clip for Discrete or Box action spaces and Box/Discrete observations, on gymnasium vector envs.
+    """PPO-clip for Discrete or Box action spaces and Box observations, on gymnasium vector envs (Discrete
+    observations: encode them first, e.g. with :class:`genrl_lib.nets.ObsEncoder` as GAIL does).
 
     Args:
         env: an env id (a ``SyncVectorEnv`` of ``n_envs`` copies is made), a single ``gym.Env``
             (then ``n_envs`` must be 1) or a ``gym.vector.VectorEnv`` (its ``num_envs`` sets N;
             both SAME_STEP and NEXT_STEP autoreset are handled).
-        config: a :class:`Config`; keyword ``hyperparameters`` override its fields.
-        reward_fn: optional learned reward ``(obs (T,N,*obs), actions (T,N[,*act]), next_obs (T,N,*obs))
-            -> (T, N)`` array or tensor that replaces the env reward in the update (evaluation and
-            ``history["episode_returns"]`` keep the env's reward).
+        config: a :class:`PPOConfig`; keyword ``hyperparameters`` override its fields.
+        reward_fn: optional learned reward ``reward_fn(rollout: Rollout) -> (T, N)`` array or tensor that replaces
+            the env reward in the update (evaluation and ``history["episode_returns"]`` keep the env's reward). It
+            receives the rollout it scores, with ``obs``/``next_obs`` shaped ``(T, N, *obs_shape)`` and ``actions``
+            ``(T, N)`` or ``(T, N, *act_shape)``, and the episode ends (``terminated``, ``truncated``, ``valid``).
         callback: optional ``callback(rollout: Rollout) -> bool | None`` run after each collection,
             before ``reward_fn`` and the update; ``False`` stops ``learn``.
+        observation_space, action_space: with ``env=None``, build the agent from these spaces alone (to act, or
+            to be loaded into); ``learn`` then refuses until an env is given through :meth:`load`.
 
     Attributes:
         history: dict of lists, one entry per update: ``timesteps``, ``approx_kl``, ``clip_fraction``,
             ``entropy``, ``explained_variance``, ``value_loss``, ``policy_loss``, ``learning_rate``,
             ``clip_range``, ``wall_time``; and per finished episode ``episode_returns``, ``episode_lengths``,
             ``episode_timesteps`` (env steps when it ended).
-        actor, critic: the torch MLPs ``(B, obs_dim) -> (B, n_actions or act_dim)`` and ``(B, obs_dim) -> (B, 1)``.
+        policy: the :class:`~genrl_lib.policies.ActorCriticPolicy` (actor π_θ, critic V_φ, ``log_std``).
+        actor, critic, log_std: its parts (``policy.actor`` ...), the torch MLPs ``(B, obs_dim) -> (B, n_actions or
+            act_dim)`` and ``(B, obs_dim) -> (B, 1)``.
     """
 
-    def __init__(self, env, config: Config | None = None, *, reward_fn: Callable | None = None,
-                 callback: Callable | None = None, **hyperparameters):
-        config = dataclasses.replace(config or Config(), **self._check_keys(hyperparameters)).validate(rollout=False)
+    def __init__(self, env, config: PPOConfig | None = None, *, reward_fn: Callable | None = None,
+                 callback: Callable | None = None, observation_space: gym.Space | None = None,
+                 action_space: gym.Space | None = None, **hyperparameters):
+        config = dataclasses.replace(config or PPOConfig(), **self._check_keys(hyperparameters)).validate(rollout=False)
         for name, fn in (("reward_fn", reward_fn), ("callback", callback)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name} must be a function or None, got {type(fn).__name__} {fn!r}")
@@ -208,6 +257,10 @@ class PPO:
             self.env, self._own_env, n = self._as_vec_env(env, config, "n_envs" in hyperparameters)
             config.n_envs = n
             self._build(self.env.single_observation_space, self.env.single_action_space, config)
+        elif observation_space is not None or action_space is not None:
+            if observation_space is None or action_space is None:
+                raise ValueError("env=None: pass both observation_space and action_space to build the agent")
+            self._build(observation_space, action_space, config)
         self.reward_fn, self.callback = reward_fn, callback
         self._obs = None
         self.num_timesteps = 0
@@ -215,14 +268,14 @@ class PPO:
     # ---------------------------------------------------------------- construction
     @staticmethod
     def _check_keys(hp: dict) -> dict:
-        names = {f.name for f in dataclasses.fields(Config)}
+        names = {f.name for f in dataclasses.fields(PPOConfig)}
         bad = sorted(set(hp) - names)
         if bad:
             raise TypeError(f"unknown PPO hyperparameter(s) {bad}; valid ones: {sorted(names)}")
         return hp
 
     @staticmethod
-    def _as_vec_env(env, config: Config, n_given: bool):
+    def _as_vec_env(env, config: PPOConfig, n_given: bool):
         if isinstance(env, str):
             check_positive_int(config.n_envs, "n_envs")
             return make_vec_env(env, config.n_envs), True, config.n_envs
@@ -239,20 +292,16 @@ class PPO:
             return vec, False, 1
         raise TypeError(f"env must be an env id, a gymnasium Env or a VectorEnv, got {type(env).__name__}")
 
-    def _build(self, obs_space: gym.Space, act_space: gym.Space, config: Config) -> None:
-        self.config = config.validate()
-        check_space(obs_space, "observation_space", (gym.spaces.Box,))
-        check_space(act_space, "action_space", (gym.spaces.Discrete, gym.spaces.Box))
+    def _build(self, obs_space: gym.Space, act_space: gym.Space, config: PPOConfig) -> None:
+        self.config = c = config.validate()
+        self.policy = ActorCriticPolicy(obs_space, act_space, c.net_arch, c.activation, ortho_init=True,
+                                        log_std_init=c.log_std_init, seed=c.seed)
+        self.actor, self.critic, self.log_std = self.policy.actor, self.policy.critic, self.policy.log_std
         self.observation_space, self.action_space = obs_space, act_space
-        self.discrete = isinstance(act_space, gym.spaces.Discrete)
+        self.discrete = self.policy.discrete
         self._obs_shape = obs_space.shape
-        self._obs_dim, self._act_dim = obs_dim(obs_space), action_dim(act_space)
-        c = config
-        torch.manual_seed(c.seed)
-        self.actor = mlp(self._obs_dim, self._act_dim, c.net_arch, c.activation, out_gain=0.01)
-        self.critic = mlp(self._obs_dim, 1, c.net_arch, c.activation, out_gain=1.0)
-        self.log_std = nn.Parameter(torch.full((self._act_dim,), float(c.log_std_init))) if not self.discrete else None
-        self._params = [*self.actor.parameters(), *self.critic.parameters()] + ([self.log_std] if not self.discrete else [])
+        self._obs_dim, self._act_dim = self.policy.obs_dim, self.policy.act_dim
+        self._params = self.policy.ordered_parameters()
         # One flat float32 buffer holds every parameter; the torch modules' tensors are views of it, so the
         # NumPy backend (and the NumPy actor used while acting) reads and writes the very same numbers.
         n = sum(p.numel() for p in self._params)
@@ -283,8 +332,6 @@ class PPO:
             "timesteps", "approx_kl", "clip_fraction", "entropy", "explained_variance", "value_loss",
             "policy_loss", "learning_rate", "clip_range", "ent_coef", "wall_time",
             "episode_returns", "episode_lengths", "episode_timesteps")}
-        if not self.discrete:
-            self._low, self._high = act_space.low.astype(np.float32), act_space.high.astype(np.float32)
 
     # ---------------------------------------------------------------- NumPy networks
     def _np_forward(self, layers, x: np.ndarray) -> list[np.ndarray]:
@@ -329,51 +376,20 @@ class PPO:
             else:
                 with torch.no_grad():
                     out = self.actor(torch.from_numpy(obs)).numpy()
-        if self.discrete:
-            z = np.exp(out - out.max(axis=1, keepdims=True))
-            cdf = np.cumsum(z, axis=1)
-            u = self._rng.random(len(obs))[:, None] * cdf[:, -1:]
-            return np.minimum((cdf < u).sum(axis=1), self._act_dim - 1)   # inverse-CDF sampling of π(·|s)
-        std = np.exp(self._np_log_std[0])
-        return (out + std * self._rng.standard_normal(out.shape)).astype(np.float32)
+        return self.policy.sample(out, self._rng)
 
-    def _env_action(self, a: np.ndarray) -> np.ndarray:
-        if self.discrete:
-            return a + int(self.action_space.start)
-        return np.clip(a, self._low, self._high).reshape((len(a), *self.action_space.shape))
-
-    def predict(self, obs, state=None, episode_start=None, deterministic: bool = False):
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """SB3's ``predict``: actions for one observation ``obs_shape`` or a batch ``(B, *obs_shape)``.
 
         Returns ``(action, None)``: an int (Discrete) / ``act_shape`` array for one observation, or ``(B,)`` /
         ``(B, *act_shape)`` for a batch. ``deterministic=True`` takes the mode (argmax / the Gaussian mean).
         """
-        x, single = check_obs(obs, self.observation_space)
+        x, single = check_obs(observation, self.observation_space)
         x = x.astype(np.float32).reshape(-1, self._obs_dim)
-        with torch.no_grad():
-            out = self.actor(torch.from_numpy(x)).numpy()
-        if deterministic:
-            a = out.argmax(axis=1) if self.discrete else out
-        else:
-            a = self._sample(x, out)
-        a = self._env_action(a)
+        a = self.policy.env_action(self.policy.predict(x, deterministic, self._rng))
         return (a[0].item() if self.discrete else a[0]) if single else a, None
 
     # ---------------------------------------------------------------- learning
-    def _dist_terms(self, obs: torch.Tensor, actions: torch.Tensor):
-        """log π_θ(a|s) ``(B,)`` and entropy ``(B,)`` for flat observations ``(B, obs_dim)`` (torch)."""
-        out = self.actor(obs)
-        if self.discrete:
-            logp_all = torch.log_softmax(out, dim=1)
-            logp = logp_all.gather(1, actions.unsqueeze(1)).squeeze(1)
-            entropy = -(logp_all.exp() * logp_all).sum(dim=1)
-            return logp, entropy
-        log_std = self.log_std.expand_as(out)
-        z = (actions - out) / log_std.exp()
-        logp = (-0.5 * z.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(dim=1)
-        entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(dim=1)
-        return logp, entropy
-
     def _collect(self) -> Rollout:
         c, env = self.config, self.env
         T, N = c.n_steps, self.env.num_envs
@@ -389,7 +405,7 @@ class PPO:
             obs_b[t] = obs
             a = self._sample(obs)
             act_b[t] = a
-            nobs, r, term, trunc, info = env.step(self._env_action(a))
+            nobs, r, term, trunc, info = env.step(self.policy.env_action(a))
             nobs = nobs.reshape(N, self._obs_dim)
             rew_b[t], term_b[t], trunc_b[t] = r, term, trunc
             next_b[t] = nobs
@@ -420,7 +436,8 @@ class PPO:
             return ro.rewards
         shape_o = (*ro.obs.shape[:2], *self._obs_shape)
         acts = ro.actions if self.discrete else ro.actions.reshape((*ro.actions.shape[:2], *self.action_space.shape))
-        out = self.reward_fn(ro.obs.reshape(shape_o), acts, ro.next_obs.reshape(shape_o))
+        out = self.reward_fn(dataclasses.replace(ro, obs=ro.obs.reshape(shape_o), actions=acts,
+                                                 next_obs=ro.next_obs.reshape(shape_o)))
         if isinstance(out, torch.Tensor):
             out = out.detach().cpu().numpy()
         out = np.asarray(out, dtype=np.float32)
@@ -441,7 +458,7 @@ class PPO:
                     "rewards for NaN/inf, or keep max_grad_norm > 0")
         raise FloatingPointError("PPO update produced a non-finite loss")
 
-    def learn(self, total_timesteps: int, progress_bar: bool = True) -> "PPO":
+    def learn(self, total_timesteps: int, progress_bar: bool = True) -> PPO:
         """Train for (at least) ``total_timesteps`` env steps, rounded up to whole rollouts of N·T steps.
 
         Schedules (``linear``) decay over this call's budget. The first call resets the env with ``seed``.
@@ -516,7 +533,7 @@ class PPO:
         else:
             obs, acts = torch.from_numpy(obs), torch.from_numpy(acts)
             with torch.no_grad():
-                old_logp = self._dist_terms(obs, acts)[0]
+                old_logp = self.policy.log_prob_entropy(obs, acts)[0]
             adv, ret = torch.from_numpy(adv), torch.from_numpy(ret)
             for g in self.optimizer.param_groups:
                 g["lr"] = lr
@@ -541,21 +558,35 @@ class PPO:
         h["clip_range"].append(eps)
         h["ent_coef"].append(ent_coef)
 
+    def minibatch_step(self, obs, actions, old_log_prob, advantages, returns, clip_range: float,
+                       learning_rate: float, ent_coef: float = 0.0) -> np.ndarray:
+        """One gradient step of the configured backend on a minibatch (what :meth:`update` repeats).
+
+        Args:
+            obs: ``(B, obs_dim)`` float32 flat observations.  actions: ``(B,)`` int64 or ``(B, act_dim)`` float32.
+            old_log_prob: ``(B,)`` log π_θold(a|s) (the policy that collected the rollout).
+            advantages, returns: ``(B,)`` Â_t (standardized here if ``normalize_advantage``) and R̂_t.
+            clip_range: ε.  learning_rate: Adam's step size.  ent_coef: c_e.
+
+        Returns:
+            ``(5,)`` float64: policy loss ``-L^CLIP``, value loss, entropy, approximate KL, clip fraction.
+        """
+        if self.config.backend == "torch":
+            t = [x if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
+                 for x in (obs, actions, old_log_prob, advantages, returns)]
+            for g in self.optimizer.param_groups:
+                g["lr"] = learning_rate
+            return self._torch_step(*t, clip_range, learning_rate, ent_coef)
+        a = [np.asarray(x) for x in (obs, actions, old_log_prob, advantages, returns)]
+        return self._np_step(*a, clip_range, learning_rate, ent_coef)
+
     def _torch_step(self, obs, acts, old_logp, adv, ret, eps: float, lr: float, ent_coef: float) -> np.ndarray:
         """One minibatch step with torch autograd: the readable reference of :meth:`_np_step`."""
         c = self.config
-        logp, entropy = self._dist_terms(obs, acts)
-        v = self.critic(obs).squeeze(1)
-        if c.normalize_advantage and len(adv) > 1:
-            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        log_ratio = logp - old_logp
-        ratio = log_ratio.exp()                                                     # ρ_t = π_θ / π_θold
-        pg_loss = -torch.min(ratio * adv, ratio.clamp(1 - eps, 1 + eps) * adv).mean()  # -L^CLIP
-        v_loss = (ret - v).pow(2).mean()                                            # (V_θ(s_t) - R̂_t)²
-        ent = entropy.mean()                                                        # H(π_θ(·|s_t))
-        loss = pg_loss + c.vf_coef * v_loss - ent_coef * ent
+        loss, t = ppo_loss(self.policy, obs, acts, old_logp, adv, ret, eps, c.vf_coef, ent_coef, c.normalize_advantage)
+        pg_loss, v_loss, ent, ratio, log_ratio = t["policy_loss"], t["value_loss"], t["entropy"], t["ratio"], t["log_ratio"]
         if not torch.isfinite(loss):
-            self._raise_nan(advantages=adv, returns=ret, log_ratio=log_ratio, values=v,
+            self._raise_nan(advantages=t["advantages"], returns=ret, log_ratio=log_ratio, values=t["values"],
                             policy_loss=pg_loss, value_loss=v_loss, entropy=ent)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -631,9 +662,7 @@ class PPO:
         A trained agent also saves what resuming needs: Adam's state (both backends), the step count, the random
         generator and the episodes in progress (current observations, returns and lengths so far); see :meth:`load`.
         """
-        state = {"actor": self.actor.state_dict(), "critic": self.critic.state_dict()}
-        if self.log_std is not None:
-            state["log_std"] = self.log_std.detach().clone()
+        state = self.policy.nested_state()
         meta = {"config": asdict(self.config), "observation_space": space_to_json(self.observation_space),
                 "action_space": space_to_json(self.action_space), "num_timesteps": self.num_timesteps}
         if self.num_timesteps > 0:
@@ -647,7 +676,7 @@ class PPO:
         save_torch(path, _KIND, state, meta)
 
     @classmethod
-    def load(cls, path, env=None, *, continue_episodes: bool = False, **kwargs) -> "PPO":
+    def load(cls, path, env=None, *, continue_episodes: bool = False, **kwargs) -> PPO:
         """Load a saved agent (``torch.load(weights_only=True)``); pass ``env`` to keep training it.
 
         A trained agent continues with its Adam state, step count and random generator. ``continue_episodes=True``
@@ -659,12 +688,9 @@ class PPO:
         state, meta = load_torch(path, _KIND)
         cfg = meta["config"]
         cfg["net_arch"] = tuple(cfg["net_arch"])
-        agent = cls(None, Config(**cfg), **kwargs)
-        agent._build(space_from_json(meta["observation_space"]), space_from_json(meta["action_space"]), agent.config)
-        agent.actor.load_state_dict(state["actor"])
-        agent.critic.load_state_dict(state["critic"])
-        if agent.log_std is not None:
-            agent.log_std.data.copy_(state["log_std"])
+        agent = cls(None, PPOConfig(**cfg), observation_space=space_from_json(meta["observation_space"]),
+                    action_space=space_from_json(meta["action_space"]), **kwargs)
+        agent.policy.load_nested_state(state)
         agent.num_timesteps = int(meta.get("num_timesteps", 0))
         if "resume" in meta:
             agent._adam_m[:], agent._adam_v[:] = state["adam"]["m"].numpy(), state["adam"]["v"].numpy()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from genrl_lib.evaluation import check_number, check_positive_int
+from genrl_lib.checks import check_number, check_positive_int
 
 __all__ = ["TabularModel", "tabular_model", "value_iteration", "policy_evaluation", "expected_return",
            "return_std", "termination_probability", "greedy_from_q", "check_gamma"]
@@ -434,7 +434,7 @@ def epsilon_schedule(epsilon, n_episodes: int, exploration_fraction: float = 0.5
     Returns:
         ``(n_episodes,)`` array of ε values.
     """
-    from genrl_lib.evaluation import check_positive_int
+    from genrl_lib.checks import check_positive_int
 
     n = check_positive_int(n_episodes, "n_episodes")
     pair = (epsilon, epsilon) if np.ndim(epsilon) == 0 else tuple(epsilon)
@@ -494,7 +494,7 @@ def _run_episodes(sim, method: str, n_episodes: int, alpha: float, gamma: float,
                     buf, k = agent_rng.random(8192).tolist(), 0
                 u, v = buf[k], buf[k + 1]
                 k += 2
-                if u < eps:
+                if u < eps:          # noqa: B023 - act is called within this episode, with this episode's eps
                     return int(v * A)
                 row = Q[state]
                 return row.index(max(row))
@@ -534,7 +534,7 @@ def _run_episodes(sim, method: str, n_episodes: int, alpha: float, gamma: float,
 
 def _learn(method: str, env, n_episodes, alpha, gamma, epsilon, seed, exploration_fraction, q_init, fast,
            snapshot_episodes, progress_bar) -> QLearningResult:
-    from genrl_lib.evaluation import check_positive_int
+    from genrl_lib.checks import check_positive_int
     from genrl_lib.seeding import check_seed
 
     _check_discrete_env(env)

@@ -10,13 +10,22 @@ Pure functions on strings and notebooks; ``scripts/twins.py`` writes the result 
 - Code: the book's hidden cells (``remove-cell``) become Colab form cells (``#@title`` + ``cellView: form``),
   collapsed but still run; a cell that glues numbers also prints them, formatted as the book prints them.
   The Colab setup cell installs the spec derived from ``_config.yml`` (``scripts/repo_config.py``).
+- ``{literalinclude}`` of a library file with ``:pyobject: name`` (a function, class or ``Class.method``), the
+  way a chapter shows the library's core beside its equation: the object's source, read from the file at
+  generation time, becomes a fenced ``python`` block (the twin-sync test then fails whenever the library's
+  source and a committed notebook differ). Paths are relative to ``book/``, as Sphinx reads them.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
+import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
+
+BOOK_DIR = Path(__file__).resolve().parents[1] / "book"
 
 # ---- what counts as MyST left in a notebook (the test and the generator share it) ------------------------------
 
@@ -288,12 +297,35 @@ def _directive(name: str, arg: str, options: dict, body: list[str], ctx: Context
         return [f"![{' '.join(body).strip() or options.get('alt', '')}]({arg})"]
     if name in ("epigraph", "pull-quote", "highlights", "topic", "sidebar", "margin"):
         return _quote(([f"**{arg}**", ""] if arg else []) + body)
+    if name == "literalinclude":
+        if "pyobject" not in options:
+            raise ValueError(f"{ctx.where}: literalinclude {arg!r} needs :pyobject: (a function, class or "
+                             "Class.method of the file) for the Colab notebook")
+        return ["```python"] + pyobject_source(BOOK_DIR / arg, options["pyobject"]) + ["```"]
     if name == "bibliography":
         return [f"See the [references]({ctx.references_url})."]
     if name in ("glue:figure", "glue:any", "glue", "glue:md", "glue:math"):
         return [f"*(The figure `{arg}` is drawn by the code above.)*"]
     # anything else: keep its content, drop the syntax
     return ([f"**{arg}**", ""] if arg else []) + body
+
+
+def pyobject_source(path: Path, qualname: str) -> list[str]:
+    """Source lines of the function, class or ``Class.method`` ``qualname`` defined in the Python file ``path``,
+    as Sphinx's ``literalinclude`` with ``:pyobject:`` shows it (decorators included, indentation removed)."""
+    text = path.read_text(encoding="utf-8")
+    nodes: list = ast.parse(text).body
+    node = None
+    for part in qualname.split("."):
+        node = next((n for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                     and n.name == part), None)
+        if node is None:
+            raise ValueError(f"literalinclude: {qualname!r} is not defined in {path}")
+        nodes = node.body
+    assert node is not None and node.end_lineno is not None
+    lines = text.split("\n")
+    start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+    return textwrap.dedent("\n".join(lines[start:node.end_lineno])).split("\n")
 
 
 # ---- code cells ----------------------------------------------------------------------------------------------

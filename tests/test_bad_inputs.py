@@ -19,7 +19,6 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 

@@ -5,6 +5,7 @@ import pytest
 from genrl_lib.bc import BCConfig, BehaviourCloning
 from genrl_lib.demonstrations import collect_demonstrations
 from genrl_lib.gail import GAIL
+from genrl_lib.policies import ActorCriticPolicy
 from genrl_lib.tabular import greedy_from_q, value_iteration
 
 
@@ -28,10 +29,18 @@ def test_bc_fits_the_expert_on_its_states(taxi):
 def test_bc_shares_gails_policy_class_and_saves(tmp_path, taxi):
     env, pi, demos = taxi
     bc = BehaviourCloning("Taxi-v4", demos, n_epochs=3, seed=1).learn(progress_bar=False)
-    assert isinstance(bc.agent, GAIL) and bc.policy is bc.agent.ppo.actor
+    gail = GAIL("Taxi-v4", demos, seed=1, n_envs=1)
+    assert isinstance(bc.policy, ActorCriticPolicy) and type(gail.ppo.policy) is type(bc.policy)
+    gail.ppo.policy.load_nested_state(bc.policy.nested_state())     # a BC policy can start a GAIL/PPO run
+    assert np.array_equal(gail.predict(np.arange(500))[0], bc.predict(np.arange(500))[0])
+    gail.close()
     bc.save(tmp_path / "bc.pt")
-    for loaded in (BehaviourCloning.load(tmp_path / "bc.pt"), GAIL.load(tmp_path / "bc.pt")):
-        assert np.array_equal(loaded.predict(np.arange(500))[0], bc.predict(np.arange(500))[0])
+    loaded = BehaviourCloning.load(tmp_path / "bc.pt")
+    assert np.array_equal(loaded.predict(np.arange(500))[0], bc.predict(np.arange(500))[0])
+    with pytest.raises(ValueError, match="loaded without demonstrations"):
+        loaded.learn(progress_bar=False)
+    with pytest.raises(ValueError, match="'bc'"):
+        GAIL.load(tmp_path / "bc.pt")                                  # a file of another kind
 
 
 def test_bc_deterministic_and_box_actions():
@@ -48,7 +57,7 @@ def test_bc_bad_input(taxi):
         BCConfig(n_epochs=0).validate()
     with pytest.raises(ValueError, match="observation_space"):
         BehaviourCloning("CartPole-v1", demos)
-    with pytest.raises(TypeError, match="unknown GAIL/PPO hyperparameter"):
+    with pytest.raises(TypeError, match="unknown BC hyperparameter"):
         BehaviourCloning(env, demos, epochs=3)
 
 
@@ -56,6 +65,6 @@ def test_bc_with_factored_taxi_observations(taxi):
     from genrl_lib.nets import TAXI_FACTORS
     env, pi, demos = taxi
     bc = BehaviourCloning("Taxi-v4", demos, seed=0, obs_encoding="factored", obs_factors=TAXI_FACTORS).learn(progress_bar=False)
-    assert bc.agent.ppo.observation_space.shape == (19,)
+    assert bc.policy.observation_space.shape == (19,) and bc.encoder.dim == 19
     assert bc.history["accuracy"][-1] > 0.9
     bc.close()

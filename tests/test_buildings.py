@@ -7,8 +7,16 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from genrl_lib.buildings import (PERIODS, constant_policy, discrete_setpoints, make_building_env, parse_period,
-                                 rule_based_expert, run_episode, sinergym_id)
+from genrl_lib.buildings import (
+    PERIODS,
+    constant_policy,
+    discrete_setpoints,
+    make_building_env,
+    parse_period,
+    rule_based_expert,
+    run_episode,
+    sinergym_id,
+)
 
 TWO_DAYS = ((1, 1), (1, 2))
 
@@ -85,7 +93,7 @@ def test_close_removes_output_and_leaves_cwd_clean(tmp_path):
 
 
 def test_imitation_helpers():
-    from genrl_lib.buildings import imitation_periods, observation_scaler, random_policy
+    from genrl_lib.protocols.buildings import imitation_periods, observation_scaler, random_policy
 
     demo, ev = imitation_periods("week")
     assert parse_period(demo) == (1, 1, 1991, 7, 1, 1991) and parse_period(ev) == (8, 1, 1991, 14, 1, 1991)
@@ -109,7 +117,7 @@ def test_imitation_helpers():
 
 
 def test_select_expert_picks_the_best_candidate_on_its_period(zone_env):
-    from genrl_lib.buildings import select_expert
+    from genrl_lib.protocols.buildings import select_expert
 
     name, policy, returns = select_expert(zone_env, constants=(2, 8))
     assert set(returns) == {"rule-based", "constant 2", "constant 8"}
@@ -120,7 +128,7 @@ def test_select_expert_picks_the_best_candidate_on_its_period(zone_env):
 
 
 def test_standardize_observations_and_policy():
-    from genrl_lib.buildings import StandardizedPolicy, standardize_observations
+    from genrl_lib.protocols.buildings import StandardizedPolicy, standardize_observations
 
     env = gym.make("CartPole-v1")
     shift, scale = np.array([1, 0, 0, 0], np.float32), np.array([2, 1, 1, 4], np.float32)
@@ -145,7 +153,7 @@ def test_standardize_observations_and_policy():
 
 
 def test_train_ppo_controller_on_two_days(zone_env):
-    from genrl_lib.buildings import PPO_CONTROLLER_HP, train_ppo_controller
+    from genrl_lib.protocols.buildings import PPO_CONTROLLER_HP, train_ppo_controller
 
     obs, _ = zone_env.reset(seed=0)
     shift, scale = obs.astype(np.float32), np.ones_like(obs, dtype=np.float32)
@@ -161,10 +169,10 @@ def test_train_ppo_controller_on_two_days(zone_env):
 
 
 def test_gail_settings_are_valid_gail_and_ppo_fields():
-    from genrl_lib.buildings import GAIL_HP
     from genrl_lib.gail import Config as GAILConfig
     from genrl_lib.gail import _split_hyperparameters
     from genrl_lib.ppo import Config as PPOConfig
+    from genrl_lib.protocols.buildings import GAIL_HP
 
     gail_kw, ppo_kw = _split_hyperparameters(dict(GAIL_HP))
     assert GAILConfig(**gail_kw).validate().disc_steps == 5
@@ -172,7 +180,8 @@ def test_gail_settings_are_valid_gail_and_ppo_fields():
 
 
 def test_expert_by_name_rebuilds_select_experts_choice(zone_env):
-    from genrl_lib.buildings import expert_by_name, rule_based_expert
+    from genrl_lib.buildings import rule_based_expert
+    from genrl_lib.protocols.buildings import expert_by_name
 
     obs, _ = zone_env.reset(seed=0)
     assert expert_by_name(zone_env, "constant 7")(obs) == 7

@@ -120,5 +120,5 @@ def test_cli_helpers():
 
 def test_thesis_table_taxi_epochs_match_the_gail_preset():
     from genrl_lib.experiments import TAXI_PPO_EPOCHS
-    from genrl_lib.gail import PRESETS
+    from genrl_lib.protocols.imitation import PRESETS
     assert TAXI_PPO_EPOCHS == PRESETS["Taxi-v4"]["ppo"]["n_epochs"]

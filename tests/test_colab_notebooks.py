@@ -172,3 +172,23 @@ def test_generation_is_a_function_of_the_sources():
     md_path = ROOT / "book" / "rl_basics.md"
     first = twins.render(md_path)
     assert first == twins.render(md_path) and json.loads(first)["metadata"]["colab"]["toc_visible"] is True
+
+
+def test_literalinclude_pyobject_becomes_the_objects_source():
+    """A chapter shows a library function from its source; in Colab that is the same source as a code block."""
+    import inspect
+    import textwrap
+
+    from genrl_lib.gail import discriminator_loss
+    from genrl_lib.ppo import PPO, ppo_loss
+
+    for path, name, obj in (("../genrl_lib/ppo.py", "ppo_loss", ppo_loss),
+                            ("../genrl_lib/gail.py", "discriminator_loss", discriminator_loss),
+                            ("../genrl_lib/ppo.py", "PPO.minibatch_step", PPO.minibatch_step)):
+        out = md(f"Before.\n\n```{{literalinclude}} {path}\n:pyobject: {name}\n```\n\nAfter.")
+        source = textwrap.dedent(inspect.getsource(obj)).rstrip("\n")
+        assert out == f"Before.\n\n```python\n{source}\n```\n\nAfter.", name
+    with pytest.raises(ValueError, match="not defined"):
+        md("```{literalinclude} ../genrl_lib/ppo.py\n:pyobject: no_such_function\n```")
+    with pytest.raises(ValueError, match="pyobject"):
+        md("```{literalinclude} ../genrl_lib/ppo.py\n```")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import genrl_lib  # noqa: F401
-from genrl_lib.dqn import DQN, Config, ReplayBuffer, linear_schedule
+from genrl_lib.dqn import DQN, DQNConfig, ReplayBuffer, linear_schedule
 from genrl_lib.io import save_torch
 
 torch.set_num_threads(1)  # as the Makefile does (OMP_NUM_THREADS=1): tiny ops are slower with more threads
@@ -158,7 +158,7 @@ def test_learning_rate_decays_to_end_fraction():
 
 def test_default_target_update_is_polyak_every_step():
     """The defaults average the target over ~1/τ steps instead of copying it (θ⁻ <- τ θ + (1 − τ) θ⁻)."""
-    c = Config()
+    c = DQNConfig()
     assert c.target_update_interval == 1 and 0 < c.tau < 0.05
     agent = DQN(gym.make("CartPole-v1"), hidden=(8,), seed=0)
     before = [p.clone() for p in agent.target_net.parameters()]
@@ -172,7 +172,7 @@ def test_default_target_update_is_polyak_every_step():
 
 def test_default_network_and_update_schedule(monkeypatch):
     """Defaults: a 128x128 Q-network and 4 gradient steps every 8 env steps once learning has started."""
-    c = Config()
+    c = DQNConfig()
     assert c.hidden == (128, 128) and (c.gradient_steps, c.train_freq) == (4, 8)
     agent = DQN(gym.make("CartPole-v1"), seed=0, learning_starts=100, batch_size=8)
     widths = [m.out_features for m in agent.q_net if isinstance(m, torch.nn.Linear)]
@@ -238,17 +238,17 @@ def test_bad_input(tmp_path):
     with pytest.raises(TypeError, match="unknown DQN hyperparameter"):
         DQN(gym.make("CartPole-v1"), learning_rat=1e-3)
     with pytest.raises(TypeError, match="either config"):
-        DQN(gym.make("CartPole-v1"), config=Config(), seed=1)
+        DQN(gym.make("CartPole-v1"), config=DQNConfig(), seed=1)
     with pytest.raises(ValueError, match="gamma"):
-        Config(gamma=1.5)
+        DQNConfig(gamma=1.5)
     with pytest.raises(ValueError, match="tau"):
-        Config(tau=0.0)
+        DQNConfig(tau=0.0)
     with pytest.raises(ValueError, match="batch_size"):
-        Config(batch_size=0)
+        DQNConfig(batch_size=0)
     with pytest.raises(ValueError, match="n_steps"):
-        Config(n_steps=0)
+        DQNConfig(n_steps=0)
     with pytest.raises(ValueError, match="loss"):
-        Config(loss="l1")
+        DQNConfig(loss="l1")
     with pytest.raises(ValueError, match="total_timesteps"):
         DQN(gym.make("CartPole-v1")).learn(0)
     other = save_torch(tmp_path / "other.pt", "ppo", {"w": torch.zeros(2)})

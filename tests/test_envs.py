@@ -36,7 +36,7 @@ def test_episode_is_short_and_model_consistent_with_step():
     rng = np.random.default_rng(0)
     for _ in range(50):
         s, _ = env.reset(seed=int(rng.integers(1000)))
-        for t in range(20):
+        for t in range(20):  # noqa: B007 - t is read after the loop
             a = int(rng.integers(2))
             (prob, s2, r, done), = env.P[s][a]
             obs, reward, term, trunc, _ = env.step(a)

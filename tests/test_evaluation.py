@@ -79,3 +79,15 @@ def test_check_number_and_check_bool():
     assert check_bool(np.bool_(True), "flag") is True
     with pytest.raises(TypeError, match="flag must be True or False, got str 'no'"):
         check_bool("no", "flag")
+
+
+def test_binned_mean_is_the_one_learning_curve_binner():
+    from genrl_lib.evaluation import binned_mean
+    assert binned_mean([1, 2, 9], [1.0, 3.0, 5.0], 10, 5) == [2.0, 5.0]
+    assert binned_mean([1], [1.0], 10, 5) == [1.0, None]          # an empty bin is None
+    assert binned_mean([5, 6], [1.0, 2.0], 10, 5) == [1.0, 2.0]    # bins are (lo, lo + width]
+    assert binned_mean([3], [1 / 3], 4, 4, decimals=2) == [0.33]
+    with pytest.raises(ValueError, match="same shape"):
+        binned_mean([1, 2], [1.0], 10, 5)
+    with pytest.raises(ValueError, match="width"):
+        binned_mean([1], [1.0], 10, 0)

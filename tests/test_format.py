@@ -1,7 +1,6 @@
 """Item 5's tooling: chapter code fits the page (<= 88 columns), and make format gets it there."""
 
 import importlib.util
-import shutil
 import sys
 from pathlib import Path
 

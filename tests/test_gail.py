@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from genrl_lib.demonstrations import FIELDS, Demonstrations, collect_demonstrations
-from genrl_lib.gail import GAIL, Config, ObsEncoder, check_demonstrations, disc_reward
+from genrl_lib.gail import GAIL, GAILConfig, ObsEncoder, check_demonstrations, disc_reward
 from genrl_lib.io import save_arrays
 from genrl_lib.tabular import greedy_from_q, value_iteration
 
@@ -106,13 +106,13 @@ def test_taxi_factored_observations(tmp_path, taxi_demos):
     with pytest.raises(ValueError, match="obs_factors"):
         GAIL("Taxi-v4", taxi_demos, obs_encoding="factored", obs_factors=(5, 5, 4, 4))   # 400 != 500 states
     with pytest.raises(ValueError, match="obs_factors"):
-        Config(obs_encoding="factored", obs_factors=(5, -1)).validate()
+        GAILConfig(obs_encoding="factored", obs_factors=(5, -1)).validate()
     with pytest.raises(ValueError, match="obs_factors goes with"):
-        Config(obs_factors=(5, 5, 5, 4)).validate()                   # factors without a factored encoding
+        GAILConfig(obs_factors=(5, 5, 5, 4)).validate()                   # factors without a factored encoding
     with pytest.raises(ValueError, match="obs_factors goes with"):
-        Config(obs_encoding="factored").validate()                     # a factored encoding without factors
+        GAILConfig(obs_encoding="factored").validate()                     # a factored encoding without factors
     with pytest.raises(ValueError, match="obs_encoding must be one of"):
-        Config(obs_encoding="onehot").validate()
+        GAILConfig(obs_encoding="onehot").validate()
     with pytest.raises(TypeError, match="Discrete"):
         GAIL("CartPole-v1", collect_demonstrations("CartPole-v1", heuristic, 1), obs_encoding="factored",
              obs_factors=(2, 2))
@@ -130,14 +130,56 @@ def test_reward_forms_and_their_signs():
 def test_absorbing_adds_discounted_value_at_terminal_steps(cart_demos):
     g = GAIL("CartPole-v1", cart_demos, seed=0, gamma=0.9, **SMALL)
     obs, acts = np.zeros((3, 2, 4), np.float32), np.zeros((3, 2), np.int64)
-    g._terminated = np.zeros((3, 2), bool)
-    base = g._reward(obs, acts, obs)
-    g._terminated[1, 0] = True
-    r = g._reward(obs, acts, obs)
+    terminated = np.zeros((3, 2), bool)
+    base = g.rollout_reward(obs, acts, terminated)
+    terminated[1, 0] = True
+    r = g.rollout_reward(obs, acts, terminated)
     with torch.no_grad():
-        r_abs = float(disc_reward(g.discriminator(g._absorbing_input(1)), "logit"))
+        r_abs = float(disc_reward(g.discriminator(torch.eye(4 + 2 + 1)[-1:]), "logit"))   # s_∅: only the flag set
     assert np.allclose(r[1, 0] - base[1, 0], r_abs * 0.9 / 0.1, atol=1e-4)
     assert np.allclose(np.delete(r.ravel(), 2), np.delete(base.ravel(), 2))
+    g.close()
+
+
+def test_rollout_reward_is_a_pure_function_of_the_rollout(cart_demos):
+    """The reward depends on (obs, actions, terminations) and D only: same input, same output, nothing changed,
+    whatever ran before; and it is -logit D(s, a) where no episode ended (the default 'logit' form)."""
+    g = GAIL("CartPole-v1", cart_demos, seed=0, **SMALL).learn(128, progress_bar=False)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(4, 2, 4)).astype(np.float32)
+    acts, term = rng.integers(2, size=(4, 2)), np.zeros((4, 2), bool)
+    before = {k: v.clone() for k, v in g.discriminator.state_dict().items()}
+    n_hist = len(g.history["reward_mean"])
+    r1 = g.rollout_reward(obs, acts, term)
+    g.rollout_reward(rng.normal(size=(4, 2, 4)), acts, ~term)        # another rollout in between
+    r2 = g.rollout_reward(obs, acts, term)
+    assert np.array_equal(r1, r2) and r1.shape == (4, 2)
+    assert len(g.history["reward_mean"]) == n_hist
+    assert all(torch.equal(v, g.discriminator.state_dict()[k]) for k, v in before.items())
+    d = g.discriminate(obs.reshape(8, 4), acts.reshape(8)).reshape(4, 2)
+    np.testing.assert_allclose(r1, np.log((1 - d) / d), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="n_steps, n_envs"):
+        g.rollout_reward(obs[:3], acts, term)
+    g.close()
+
+
+def test_ppo_trains_on_the_learned_reward_of_each_rollout(cart_demos):
+    """Through the hooks: the rewards PPO's update uses are GAIL's reward of that rollout, with D as it was
+    after that rollout's discriminator step (not zeros, not the env's reward)."""
+    g = GAIL("CartPole-v1", cart_demos, seed=0, **SMALL)
+    seen, update = [], g.ppo.update
+
+    def spy(ro, progress_remaining=1.0):
+        expected = g.rollout_reward(ro.obs, ro.actions, ro.terminated & ro.valid)
+        seen.append((ro.train_rewards.copy(), expected, ro.rewards.copy()))
+        return update(ro, progress_remaining)
+
+    g.ppo.update = spy
+    g.learn(256, progress_bar=False)
+    assert len(seen) == 2
+    for used, expected, env_reward in seen:
+        np.testing.assert_allclose(used, expected, rtol=1e-6)
+        assert np.abs(used).max() > 1e-3 and not np.allclose(used, env_reward)
     g.close()
 
 
@@ -179,7 +221,7 @@ def test_bad_input_errors(tmp_path, cart_demos, taxi_demos):
     with pytest.raises(ValueError, match="reward must be one of"):
         GAIL("CartPole-v1", cart_demos, reward="log D")
     with pytest.raises(ValueError, match="disc_steps"):
-        Config(disc_steps=0).validate()
+        GAILConfig(disc_steps=0).validate()
     assert check_demonstrations(cart_demos, gym.make("CartPole-v1")) is cart_demos
 
 
@@ -192,15 +234,22 @@ def test_pretrain_initializes_the_policy_by_behaviour_cloning(taxi_demos):
     g.close()
 
 
-# ---------------------------------------------------------------- the benchmark protocol (genrl_lib.gail.run_protocol)
-from genrl_lib.gail import PRESETS, binned_mean, expert_policy, protocol_demonstrations, run_protocol, true_return  # noqa: E402
+# ---------------------------------------------------------------- the benchmark protocol (genrl_lib.protocols.imitation)
+from genrl_lib.protocols.imitation import (  # noqa: E402
+    PRESETS,
+    binned_mean,
+    expert_policy,
+    protocol_demonstrations,
+    run_protocol,
+    true_return,
+)
 
 
 def test_presets_and_experts():
     assert set(PRESETS) == {"CartPole-v1", "Taxi-v4"}
     for p in PRESETS.values():
         assert {"ppo", "gail", "total_timesteps", "pretrain", "bc"} <= set(p)
-        Config(**p["gail"]).validate()
+        GAILConfig(**p["gail"]).validate()
     assert abs(true_return("Taxi-v4", expert_policy("Taxi-v4")) - 7.93) < 1e-6
     assert true_return("CartPole-v1", expert_policy("CartPole-v1"), n_eval_episodes=2) == 500.0
     assert binned_mean([1, 2, 9], [1.0, 3.0, 5.0], 10, 5) == [2.0, 5.0]
@@ -263,7 +312,7 @@ def test_run_protocol_ppo_overrides_update_the_preset_only_for_the_run():
 def test_epoch_callback_records_once_per_epoch_reached():
     from types import SimpleNamespace
 
-    from genrl_lib.gail import epoch_callback
+    from genrl_lib.protocols.imitation import epoch_callback
 
     cb, out = epoch_callback(1000, [10, 20, 50, 100], lambda g: g.num_timesteps)
     for t in (64, 128, 192, 640, 1024):          # iterations; epoch = 10 steps

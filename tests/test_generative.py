@@ -5,9 +5,21 @@ import pytest
 import torch
 
 from genrl_lib.datasets import load_digits_split, ring_centers, ring_of_gaussians, two_moons
-from genrl_lib.generative import (GAN, VAE, AEConfig, Autoencoder, GANConfig, Normalizer, VAEConfig, corrupt,
-                                  high_quality_fraction, mode_coverage, mode_stats, plot_image_rows,
-                                  reconstruction_error)
+from genrl_lib.generative import (
+    GAN,
+    VAE,
+    AEConfig,
+    Autoencoder,
+    GANConfig,
+    Normalizer,
+    VAEConfig,
+    corrupt,
+    high_quality_fraction,
+    mode_coverage,
+    mode_stats,
+    plot_image_rows,
+    reconstruction_error,
+)
 from genrl_lib.io import save_arrays
 
 torch.set_num_threads(1)

@@ -5,9 +5,22 @@ import numpy as np
 import pytest
 import torch
 
-from genrl_lib.hql import (HQL, BatchEvaluator, ExpertDatabase, HQLConfig, build_expert_database, check_discrete_env,
-                           check_q_tables, exact_returns, greedy_agreement, mean_pairwise_distance, nearest_expert,
-                           optimal_actions, reachable_states, table_distances)
+from genrl_lib.hql import (
+    HQL,
+    BatchEvaluator,
+    ExpertDatabase,
+    HQLConfig,
+    build_expert_database,
+    check_discrete_env,
+    check_q_tables,
+    exact_returns,
+    greedy_agreement,
+    mean_pairwise_distance,
+    nearest_expert,
+    optimal_actions,
+    reachable_states,
+    table_distances,
+)
 from genrl_lib.tabular import expected_return, greedy_policy, value_iteration
 
 torch.set_num_threads(1)

@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from genrl_lib.pg import (ActorCritic, Config, EpisodeMemory, PolicyGradient, REINFORCE, discounted_returns,
-                          gradient_estimates)
+from genrl_lib.pg import (
+    REINFORCE,
+    ActorCritic,
+    EpisodeMemory,
+    PGConfig,
+    PolicyGradient,
+    discounted_returns,
+    gradient_estimates,
+)
 
 
 def test_discounted_returns_hand_computed():
@@ -38,7 +45,7 @@ def test_baseline_uses_value_and_weights_are_advantages():
     agent = REINFORCE("CartPole-v1", baseline=True, normalize=False, seed=0)
     agent.learn(2, progress_bar=False)
     assert agent.critic is not None
-    m = agent._collect_segment(agent._numpy_policy())
+    m = agent._collect_segment(agent.policy.numpy_actor())
     G, w = agent.segment_targets(m)
     with torch.no_grad():
         v = agent.critic(torch.from_numpy(m.arrays()[0])).squeeze(1)
@@ -48,7 +55,7 @@ def test_baseline_uses_value_and_weights_are_advantages():
 
 def test_actor_critic_segments_bootstrap():
     agent = ActorCritic("CartPole-v1", n_steps=4, seed=0)
-    m = agent._collect_segment(agent._numpy_policy())
+    m = agent._collect_segment(agent.policy.numpy_actor())
     assert len(m) == 4 and not m.terminated                # cut after 4 steps, mid-episode
     G, _ = agent.segment_targets(m)
     with torch.no_grad():
@@ -71,7 +78,7 @@ def test_box_actions_and_save_load(tmp_path):
 
 def test_gradient_estimates_shapes_and_baseline_effect():
     agent = REINFORCE("CartPole-v1", baseline=True, seed=0).learn(3, progress_bar=False)
-    n_params = sum(p.numel() for p in agent.policy.parameters())
+    n_params = sum(p.numel() for p in agent.policy.actor_parameters())
     g_ret = gradient_estimates(agent, 6, "return", seed=1)
     g_mean = gradient_estimates(agent, 6, "mean_baseline", seed=1)
     assert g_ret.shape == (6, n_params)
@@ -98,7 +105,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="n_steps"):
         ActorCritic("CartPole-v1", n_steps=0)
     with pytest.raises(ValueError, match="gamma"):
-        PolicyGradient("CartPole-v1", Config(gamma=-1))
+        PolicyGradient("CartPole-v1", PGConfig(gamma=-1))
     with pytest.raises(TypeError, match="action_space"):
         REINFORCE(_multi_discrete_env())
     with pytest.raises(ValueError, match="total_episodes"):

@@ -7,7 +7,7 @@ import torch
 from gymnasium.vector import AutoresetMode
 
 from genrl_lib.gae import gae
-from genrl_lib.ppo import PPO, Config, Rollout, linear_schedule_value, make_vec_env
+from genrl_lib.ppo import PPO, PPOConfig, Rollout, linear_schedule_value, make_vec_env
 
 SMALL = dict(n_envs=2, n_steps=16, batch_size=8, n_epochs=2)
 
@@ -131,9 +131,9 @@ def test_learn_is_deterministic_and_logs_diagnostics():
 def test_reward_fn_and_callback_hooks():
     seen = {}
 
-    def reward_fn(obs, actions, next_obs):
-        seen["shapes"] = (obs.shape, actions.shape, next_obs.shape)
-        return torch.zeros(obs.shape[:2])          # a tensor is accepted
+    def reward_fn(ro: Rollout):
+        seen["shapes"] = (ro.obs.shape, ro.actions.shape, ro.next_obs.shape, ro.terminated.shape)
+        return torch.zeros(ro.obs.shape[:2])       # a tensor is accepted
 
     def callback(ro: Rollout):
         seen["n"] = seen.get("n", 0) + 1
@@ -141,13 +141,13 @@ def test_reward_fn_and_callback_hooks():
 
     agent = PPO("CartPole-v1", reward_fn=reward_fn, callback=callback, **SMALL)
     agent.learn(320, progress_bar=False)
-    assert seen["shapes"] == ((16, 2, 4), (16, 2), (16, 2, 4))
+    assert seen["shapes"] == ((16, 2, 4), (16, 2), (16, 2, 4), (16, 2))
     assert seen["n"] == 2 and len(agent.history["timesteps"]) == 1
     # zero learned reward: returns are pure bootstraps, the value loss is tiny compared to env rewards
-    bad = PPO("CartPole-v1", reward_fn=lambda o, a, n: np.zeros(3), **SMALL)
+    bad = PPO("CartPole-v1", reward_fn=lambda ro: np.zeros(3), **SMALL)
     with pytest.raises(ValueError, match="reward_fn returned shape"):
         bad.learn(32, progress_bar=False)
-    nan = PPO("CartPole-v1", reward_fn=lambda o, a, n: np.full(o.shape[:2], np.nan), **SMALL)
+    nan = PPO("CartPole-v1", reward_fn=lambda ro: np.full(ro.obs.shape[:2], np.nan), **SMALL)
     with pytest.raises(FloatingPointError, match="reward_fn"):
         nan.learn(32, progress_bar=False)
 
@@ -214,7 +214,7 @@ def test_discrete_predict_and_load_rejects_other_kinds(tmp_path):
 
 
 def test_config_defaults_are_sb3s():
-    c = Config()
+    c = PPOConfig()
     assert (c.n_steps, c.batch_size, c.n_epochs, c.gamma, c.gae_lambda, c.clip_range) == (2048, 64, 10, 0.99, 0.95, 0.2)
 
 

@@ -5,9 +5,20 @@ import numpy as np
 import pytest
 
 import genrl_lib  # noqa: F401  (registers JumpChain)
-from genrl_lib.tabular import (QLearningResult, TabularSimulator, epsilon_schedule, expected_return, greedy_from_q,
-                               greedy_policy, load_q_table, monte_carlo_control, q_learning, sarsa, save_q_table,
-                               value_iteration)
+from genrl_lib.tabular import (
+    QLearningResult,
+    TabularSimulator,
+    epsilon_schedule,
+    expected_return,
+    greedy_from_q,
+    greedy_policy,
+    load_q_table,
+    monte_carlo_control,
+    q_learning,
+    sarsa,
+    save_q_table,
+    value_iteration,
+)
 
 METHODS = [q_learning, sarsa, monte_carlo_control]
 

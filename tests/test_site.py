@@ -74,8 +74,30 @@ def test_rebuilds_use_the_execution_cache_and_a_target_forces_them():
     import yaml
 
     assert yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["execute_notebooks"] == "cache"
-    assert "rm -rf _build/.jupyter_cache" in _recipe("book-force")
+    assert "rm -rf $(BOOK_CACHE)" in _recipe("book-force")
+    assert "BOOK_CACHE = $(BOOK_OUT)/_build/.jupyter_cache" in (ROOT / "Makefile").read_text()
     assert "genrl-lib.sha256" in _recipe("book")      # a library change drops the cache: never stale
+    # the chapters are executed into that cache in parallel, then the build only renders them
+    assert "scripts/execute_book.py --cache $(BOOK_CACHE)" in _recipe("book")
+
+
+def test_execute_book_finds_every_chapter_in_the_toc():
+    spec = importlib.util.spec_from_file_location("execute_book", ROOT / "scripts" / "execute_book.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    found = {p.stem for p in mod.chapters(ROOT / "_toc.yml")}
+    notebooks = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert found == notebooks, f"chapters in _toc.yml {sorted(found)} != notebooks/ {sorted(notebooks)}"
+    toc = {p.stem for p in mod.toc_files(ROOT / "_toc.yml")}
+    assert {"intro", "glossary", "references"} <= toc and not {"intro", "glossary", "references"} & found
+
+
+def test_make_test_builds_the_emulated_book_and_checks_the_site():
+    recipe = _recipe("test-emulated")
+    assert "book BOOK_NUMERIC_ENV=$(NUMERIC_ENV) BOOK_OUT=_build/emulated" in recipe
+    assert "check-site BOOK_OUT=_build/emulated" in recipe
+    assert "SKIPPED" in recipe and "test-nbval-emulated" in recipe    # no Node: say so, still run the notebooks
+    assert (ROOT / ".ci" / "run").read_text().strip().endswith("exec make test")
 
 
 def test_the_site_is_published_and_checked_in_ci():

@@ -2,8 +2,17 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from genrl_lib.tabular import (TabularSimulator, check_gamma, expected_return, greedy_from_q, policy_evaluation,
-                               return_std, tabular_model, termination_probability, value_iteration)
+from genrl_lib.tabular import (
+    TabularSimulator,
+    check_gamma,
+    expected_return,
+    greedy_from_q,
+    policy_evaluation,
+    return_std,
+    tabular_model,
+    termination_probability,
+    value_iteration,
+)
 
 
 @pytest.fixture(scope="module")

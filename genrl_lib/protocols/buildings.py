@@ -1,0 +1,187 @@
+"""The building-control imitation experiments' protocol (Sinergym): periods, experts, the observation scaler,
+GAIL's settings and the PPO controller trainer. The environments themselves are :mod:`genrl_lib.buildings`.
+
+Used by the buildings chapter, ``benchmarks/gail_buildings.py`` and the experiments runner.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+from genrl_lib.buildings import BuildingEnv, constant_policy, rule_based_expert, run_episode
+
+__all__ = ["IMITATION_PERIODS", "imitation_periods", "observation_scaler", "random_policy", "select_expert",
+           "PPO_CONTROLLER_HP", "StandardizedPolicy", "expert_by_name", "GAIL_HP", "standardize_observations",
+           "train_ppo_controller"]
+
+#: Demonstration and evaluation periods of the imitation experiments: the expert is recorded on the first,
+#: every controller is scored on the second (never the same days).
+IMITATION_PERIODS: dict[str, tuple] = {
+    "week": (((1, 1), (1, 7)), ((1, 8), (1, 14))),    # demonstrations Jan 1-7, evaluation Jan 8-14
+    "month": ("january", "february"),                 # demonstrations January, evaluation February
+    "year": ("january", "year"),                      # demonstrations January, evaluation the whole year
+}
+
+
+def imitation_periods(period: str) -> tuple:
+    """``(demonstration_period, evaluation_period)`` for ``period`` in ``"week"``, ``"month"``, ``"year"``."""
+    if period not in IMITATION_PERIODS:
+        raise ValueError(f"period must be one of {list(IMITATION_PERIODS)}, got {period!r}")
+    return IMITATION_PERIODS[period]
+
+
+def observation_scaler(observations, floor: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Shift and scale that standardize raw Sinergym observations ``(N, d)``: the mean, and ``max(std, floor)``.
+
+    The floor matters for features that are constant in the demonstrations (the month is always 1 in
+    January): a plain standardization would divide by ~0 and turn February's month into a huge input.
+
+    Returns:
+        ``(shift, scale)``, two float32 ``(d,)`` arrays (pass them to GAIL / BC as ``obs_shift``, ``obs_scale``).
+    """
+    x = np.asarray(observations, dtype=np.float64)
+    if x.ndim != 2 or len(x) < 1:
+        raise ValueError(f"observations must be a non-empty (N, d) array, got shape {x.shape}")
+    if not floor > 0:
+        raise ValueError(f"floor must be positive, got {floor}")
+    return x.mean(axis=0).astype(np.float32), np.maximum(x.std(axis=0), floor).astype(np.float32)
+
+
+def random_policy(env: gym.Env, seed: int = 0):
+    """A uniformly random discrete controller with its own generator (``seed``): a callable ``obs -> int``."""
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise TypeError("random_policy draws discrete actions: make the env with discrete=True")
+    rng, n = np.random.default_rng(seed), int(env.action_space.n)
+    return lambda obs: int(rng.integers(n))
+
+
+def select_expert(env: BuildingEnv, constants=None) -> tuple[str, object, dict[str, float]]:
+    """Pick the expert among Sinergym's rule-based controller and the ``n`` constant controllers, by their
+    return on ``env``'s run period (use the *demonstration* period, never the evaluation one).
+
+    In winter the rule-based controllers are constant anyway, and a different constant setpoint pair can
+    beat them (e.g. the Warehouse in January), so the selection is made explicit rather than assumed.
+
+    Args:
+        env: a discrete :class:`BuildingEnv` on the demonstration period.
+        constants: the constant actions to try (default: all ``n``).
+
+    Returns:
+        ``(name, policy, returns)``: ``name`` is ``"rule-based"`` or ``"constant <a>"``, ``policy`` a callable
+        ``obs -> int``, ``returns`` maps every candidate's name to its return (one episode per candidate).
+    """
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise TypeError("select_expert compares discrete controllers: make the env with discrete=True")
+    n = int(env.action_space.n)
+    constants = range(n) if constants is None else list(constants)
+    bad = [a for a in constants if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not 0 <= a < n]
+    if bad:
+        raise ValueError(f"constants must be ints in [0, {n}), got {bad}")
+    candidates = {"rule-based": rule_based_expert(env)}
+    candidates.update({f"constant {a}": constant_policy(a) for a in constants})
+    returns = {name: run_episode(env, pi).ret for name, pi in candidates.items()}
+    best = max(returns, key=lambda name: returns[name])
+    return best, candidates[best], returns
+
+
+def expert_by_name(env: BuildingEnv, name: str):
+    """The controller :func:`select_expert` called ``name`` (``"rule-based"`` or ``"constant <a>"``), rebuilt for
+    ``env`` (e.g. to score the expert chosen on the demonstration period on the evaluation period).
+
+    Returns:
+        A callable ``obs -> int`` action.
+    """
+    if name == "rule-based":
+        return rule_based_expert(env)
+    kind, _, action = name.partition(" ")
+    if kind != "constant" or not action.isdigit():
+        raise ValueError(f"name must be 'rule-based' or 'constant <action>' (as select_expert returns), got {name!r}")
+    return constant_policy(int(action))
+
+
+#: GAIL settings for the buildings (``genrl_lib.gail.GAIL`` keywords: PPO and discriminator fields), used by
+#: ``benchmarks/gail_buildings.py`` and the thesis table (:mod:`genrl_lib.experiments`): short rollouts and 5
+#: discriminator steps per rollout, because a week is only 671 steps and D must learn from few rollouts.
+GAIL_HP: dict = dict(n_steps=128, batch_size=64, n_epochs=4, gamma=0.99, gae_lambda=0.95, learning_rate=3e-4,
+                     ent_coef=0.01, net_arch=(64, 64), disc_steps=5, disc_batch_size=128, disc_lr=1e-3)
+
+
+# ---------------------------------------------------------------- a PPO controller on the true reward (issue 9)
+#: PPO settings of :func:`train_ppo_controller` (``genrl_lib.ppo.Config`` fields). Rollouts of 512 steps
+#: (about 5 simulated days at 4 steps/hour), 10 epochs of minibatches of 64, a small entropy bonus.
+PPO_CONTROLLER_HP: dict = dict(n_steps=512, batch_size=64, n_epochs=10, gamma=0.99, gae_lambda=0.95,
+                               learning_rate=3e-4, ent_coef=0.01, net_arch=(64, 64))
+
+
+def _check_scaler(env: gym.Env, shift, scale) -> tuple[np.ndarray, np.ndarray]:
+    d = int(np.prod(env.observation_space.shape or ()))
+    shift, scale = np.asarray(shift, np.float32).reshape(-1), np.asarray(scale, np.float32).reshape(-1)
+    if shift.shape != (d,) or scale.shape != (d,):
+        raise ValueError(f"obs_shift and obs_scale must have {d} entries (the observation size), got {shift.shape} "
+                         f"and {scale.shape}; make them with observation_scaler(observations)")
+    if not (np.isfinite(shift).all() and np.isfinite(scale).all() and (scale > 0).all()):
+        raise ValueError("obs_scale must be positive and both obs_shift and obs_scale finite; "
+                         "make them with observation_scaler(observations)")
+    return shift, scale
+
+
+def standardize_observations(env: gym.Env, obs_shift, obs_scale) -> gym.Env:
+    """``env`` seen through ``(obs - obs_shift) / obs_scale``: a ``TransformObservation`` wrapper with an
+    unbounded float32 Box of the same shape. Closing the wrapper closes ``env``."""
+    shift, scale = _check_scaler(env, obs_shift, obs_scale)
+    shape = env.observation_space.shape
+    space = gym.spaces.Box(-np.inf, np.inf, shape, np.float32)
+    return gym.wrappers.TransformObservation(
+        env, lambda o: ((np.asarray(o, np.float32).reshape(-1) - shift) / scale).reshape(shape), space)
+
+
+class StandardizedPolicy:
+    """A policy trained on standardized observations that acts on raw Sinergym ones.
+
+    ``predict(obs)`` standardizes ``obs`` (one ``(d,)`` observation or a batch ``(B, d)``) with
+    ``(obs - shift) / scale`` and asks ``agent`` (anything with SB3's ``predict``).
+
+    Attributes:
+        agent: the trained learner (a :class:`genrl_lib.ppo.PPO` for :func:`train_ppo_controller`).
+        shift, scale: float32 ``(d,)`` arrays.
+    """
+
+    def __init__(self, agent, shift, scale):
+        self.agent = agent
+        self.shift, self.scale = np.asarray(shift, np.float32), np.asarray(scale, np.float32)
+
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+        """``(action, None)`` for raw observations; deterministic (the mode) by default, like an expert."""
+        x = (np.asarray(observation, np.float32) - self.shift) / self.scale
+        return self.agent.predict(x, deterministic=deterministic)
+
+
+def train_ppo_controller(env: BuildingEnv, obs_shift, obs_scale, total_timesteps: int, seed: int = 0,
+                         progress_bar: bool = False, **hyperparameters) -> StandardizedPolicy:
+    """Train a :class:`genrl_lib.ppo.PPO` controller on ``env``'s true (Sinergym) reward.
+
+    The policy sees standardized observations ``(obs - obs_shift) / obs_scale`` (e.g. the
+    :func:`observation_scaler` of the expert's demonstrations, as GAIL and BC get), through
+    :func:`standardize_observations`; the env's reward and episodes are untouched. Settings:
+    :data:`PPO_CONTROLLER_HP`, overridden by ``hyperparameters``.
+
+    Args:
+        env: a discrete :class:`BuildingEnv` (train on the demonstration period, not the evaluation one).
+        obs_shift, obs_scale: ``(d,)`` arrays, ``d`` the observation size.
+        total_timesteps: env steps (rounded up to whole rollouts of ``n_steps``).
+        seed: seeds PPO (networks, sampling, minibatches, the first reset).
+
+    Returns:
+        A :class:`StandardizedPolicy` whose ``agent`` is the PPO learner (``agent.history["episode_returns"]``
+        holds the true return of every training episode). The env is left open; close it yourself.
+    """
+    from genrl_lib.ppo import PPO
+
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise TypeError("train_ppo_controller trains a discrete controller: make the env with discrete=True")
+    shift, scale = _check_scaler(env, obs_shift, obs_scale)
+    hp = {**PPO_CONTROLLER_HP, **hyperparameters, "seed": seed}
+    agent = PPO(standardize_observations(env, shift, scale), **hp)
+    agent.learn(total_timesteps, progress_bar=progress_bar)
+    return StandardizedPolicy(agent, shift, scale)

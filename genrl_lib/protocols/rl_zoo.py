@@ -1,0 +1,18 @@
+"""rl-baselines3-zoo's tuned PPO settings, defined once (the PPO benchmark, the GAIL protocol and the chapters).
+
+``PPO_HYPERPARAMETERS[env_id]`` holds fields of :class:`genrl_lib.ppo.PPOConfig`:
+``PPO(env_id, seed=seed, **PPO_HYPERPARAMETERS[env_id])``. Copy before changing one (``dict(...)``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["PPO_HYPERPARAMETERS"]
+
+PPO_HYPERPARAMETERS: dict[str, dict] = {
+    "CartPole-v1": dict(n_envs=8, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98, gae_lambda=0.8,
+                        learning_rate=1e-3, lr_schedule="linear", clip_range=0.2, clip_schedule="linear",
+                        ent_coef=0.0),
+    "Acrobot-v1": dict(n_envs=8, n_steps=128, batch_size=256, n_epochs=4, gamma=0.99, gae_lambda=0.94,
+                       learning_rate=1e-3, lr_schedule="linear", clip_range=0.2, clip_schedule="constant",
+                       ent_coef=0.0),
+}
