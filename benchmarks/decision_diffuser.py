@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -54,8 +54,16 @@ import genrl_lib
 from genrl_lib.decision_diffuser import DDConfig, DecisionDiffuser
 from genrl_lib.io import save_json
 from genrl_lib.numerics import describe as describe_numerics
-from genrl_lib.offline import (BCRegressorConfig, ContinuousBC, load_minari, make_mixed_dataset,
-                               minari_reference_scores, rollout_returns, save_minari, top_episodes)
+from genrl_lib.offline import (
+    BCRegressorConfig,
+    ContinuousBC,
+    load_minari,
+    make_mixed_dataset,
+    minari_reference_scores,
+    rollout_returns,
+    save_minari,
+    top_episodes,
+)
 from genrl_lib.seeding import single_thread
 
 DATASET_ID = "genrl/pendulum/mixed-v0"
@@ -90,7 +98,7 @@ def ours(seed: int, data, ref, episodes: int) -> dict:
                                                  for k, v in cond.items()}}
     for name, subset in (("bc_all", data), ("bc_top10", top_episodes(data, 0.1))):
         bc = ContinuousBC("Pendulum-v1", BCRegressorConfig(seed=seed, **BC))
-        _, secs = _timed(lambda: bc.learn(subset, progress=False))
+        _, secs = _timed(lambda bc=bc, subset=subset: bc.learn(subset, progress=False))
         r = rollout_returns(bc, episodes, seed=EVAL_SEED)
         out[name] = {"train_seconds": secs, "returns": r.tolist(), "score": normalized_score(r.mean(), *ref)}
     return out
@@ -125,12 +133,15 @@ def peer(seed: int, data, ref, episodes: int) -> dict:
     for name, cfg, make in (("d3rlpy_iql", IQL, d3rlpy.algos.IQLConfig), ("d3rlpy_bc", D3BC, d3rlpy.algos.BCConfig)):
         d3rlpy.seed(seed)
         algo = make(batch_size=cfg["batch_size"]).create(device="cpu:0")
-        _, secs = _timed(lambda: algo.fit(mdp, n_steps=cfg["steps"], n_steps_per_epoch=cfg["steps"], **fit))
+        _, secs = _timed(lambda algo=algo, n=cfg["steps"]: algo.fit(mdp, n_steps=n, n_steps_per_epoch=n, **fit))
 
         class _P:
+            def __init__(self, algo):
+                self.algo = algo
+
             def predict(self, observation, **_):
-                return algo.predict(np.asarray(observation, np.float32)), None
-        r = rollout_returns(_P(), episodes, seed=EVAL_SEED)
+                return self.algo.predict(np.asarray(observation, np.float32)), None
+        r = rollout_returns(_P(algo), episodes, seed=EVAL_SEED)
         out[name] = {"train_seconds": secs, "returns": r.tolist(), "score": normalized_score(r.mean(), *ref)}
     return out
 

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from _cli import parse, positive_int   # standard library only: benchmarks/_cli.py
+from _cli import parse, positive_int  # standard library only: benchmarks/_cli.py
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -282,11 +282,11 @@ class DecisionDiffuser:
         y = self.normalize_return(y_raw).astype(np.float32)[:, None]
         hist = {"diffusion_loss": [], "inverse_loss": []}
         diff = self.diffusion
-        x0_all = diff._prepare(X[:, self.obs_dim:])                  # future differences, standardized
+        x0_all = diff.prepare(X[:, self.obs_dim:])                  # future differences, standardized
         ctx_all = torch.from_numpy((X[:, :self.obs_dim] - self.s_mean) / self.s_std)   # s_t, standardized
         y_all = torch.from_numpy(y)
         s_t, sn_t, a_t = (torch.from_numpy(v) for v in (s, s_next, a))
-        gen = diff._rng
+        gen = diff.rng
         with progress_bar(total=steps, desc="Decision Diffuser", enabled=progress, unit="step") as bar:
             for _ in range(steps):
                 # diffusion: E ||ε − ε_θ(x_k(τ), (1 − β) y(τ) + β ∅, k)||², β ~ Bernoulli(p_uncond)

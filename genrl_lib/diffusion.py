@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 from genrl_lib.evaluation import check_number, check_positive_int
-from genrl_lib.generative import Normalizer, _as_data, _FlatModel
+from genrl_lib.generative import FlatModel, Normalizer, as_data
 from genrl_lib.nets import check_sizes, mlp
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
@@ -164,7 +164,7 @@ class DDPMConfig:
         check_seed(self.seed)
 
 
-class DDPM(_FlatModel):
+class DDPM(FlatModel):
     """A denoising diffusion model over ``(n, dim)`` vectors, optionally conditional (labels or vectors).
 
     ``fit(data, labels=None | cond=None)`` trains the noise network; ``sample(n, labels=..., cond=...,
@@ -250,8 +250,8 @@ class DDPM(_FlatModel):
         \\sqrt{1-\\bar\\alpha_k}\\varepsilon, k, y)\\|^2` on a normalized batch ``x0 (m, dim)``, ``y (m, cond)``,
         ``has_y (m,)``; ``k`` and ``ε`` are drawn with the model's generator."""
         m = len(x0)
-        k = torch.randint(self.config.n_steps, (m,), generator=self._rng)            # k ~ U{1..K}
-        eps = torch.randn(x0.shape, generator=self._rng)                                # ε ~ N(0, I)
+        k = torch.randint(self.config.n_steps, (m,), generator=self.rng)            # k ~ U{1..K}
+        eps = torch.randn(x0.shape, generator=self.rng)                                # ε ~ N(0, I)
         ab = self.alpha_bar[k][:, None]
         xk = ab.sqrt() * x0 + (1 - ab).sqrt() * eps                                      # q(x_k | x_0)
         return ((eps - self.net(xk, k, y, has_y, context)) ** 2).mean()
@@ -261,7 +261,7 @@ class DDPM(_FlatModel):
             ) -> dict[str, list[float]]:
         """Train on ``data`` ``(n, dim)`` (with ``labels`` ``(n,)`` or ``cond`` ``(n, cond_dim)`` if conditional)
         for ``steps`` Adam steps on minibatches drawn with replacement. Returns ``{"loss": per-step list}``."""
-        x = self._prepare(data)
+        x = self.prepare(data)
         steps = check_positive_int(steps, "steps")
         c = self.config
         y_all = self._condition(len(x), labels, cond)
@@ -271,8 +271,8 @@ class DDPM(_FlatModel):
         hist = {"loss": []}
         with progress_bar(total=steps, desc="DDPM", enabled=progress, unit="step") as bar:
             for _ in range(steps):
-                idx = torch.randint(len(x), (c.batch_size,), generator=self._rng)
-                has_y = (torch.rand(c.batch_size, generator=self._rng) >= c.p_uncond).float() \
+                idx = torch.randint(len(x), (c.batch_size,), generator=self.rng)
+                has_y = (torch.rand(c.batch_size, generator=self.rng) >= c.p_uncond).float() \
                     if self.cond_size else torch.zeros(c.batch_size)                    # drop y w.p. p_uncond
                 loss = self.loss(x[idx], y_all[idx], has_y, None if ctx_all is None else ctx_all[idx])
                 self.opt.zero_grad()
@@ -341,7 +341,7 @@ class DDPM(_FlatModel):
         known = self._known(n, known)
         ctx = self._context(n, context)
         net = self.net_ema if self.config.ema > 0 else self.net
-        gen = torch.Generator().manual_seed(check_seed(seed)) if seed is not None else self._rng
+        gen = torch.Generator().manual_seed(check_seed(seed)) if seed is not None else self.rng
         x = torch.randn(n, self.dim, generator=gen)                                      # x_K ~ N(0, I)
         chain = [x.clone()] if return_chain else None
         for k in reversed(range(self.config.n_steps)):
@@ -352,7 +352,7 @@ class DDPM(_FlatModel):
                 chain.append(x.clone())
         if known is not None:
             x[:, known[0]] = known[1][:, known[0]]
-        out = self._to_data(x)
+        out = self.to_data(x)
         return (out, torch.stack(chain).numpy()) if return_chain else out
 
     def _step(self, net, x, k: int, y, w: float, gen, temperature: float = 1.0, ctx=None) -> torch.Tensor:
@@ -371,13 +371,13 @@ class DDPM(_FlatModel):
 
     def denoise_loss(self, data, *, labels=None, cond=None, context=None, seed: int = 0) -> float:
         """The noise-prediction loss of ``data`` ``(n, dim)`` (held-out check), over random ``k`` and ``ε``."""
-        x = torch.from_numpy(self.normalizer.transform(_as_data(data, self.dim)))
+        x = torch.from_numpy(self.normalizer.transform(as_data(data, self.dim)))
         y = self._condition(len(x), labels, cond)
         has = torch.ones(len(x)) if (labels is not None or cond is not None) else torch.zeros(len(x))
-        saved = self._rng.get_state()
-        self._rng.manual_seed(check_seed(seed))
+        saved = self.rng.get_state()
+        self.rng.manual_seed(check_seed(seed))
         try:
             with torch.no_grad():
                 return float(self.loss(x, y, has, self._context(len(x), context)))
         finally:
-            self._rng.set_state(saved)
+            self.rng.set_state(saved)

@@ -22,18 +22,21 @@ gives it), so the dataset is built in seconds on a CPU.
 
 from __future__ import annotations
 
-import os
-import shutil
-import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import torch
 
-from genrl_lib.demonstrations import FIELDS, Demonstrations, collect_demonstrations
+from genrl_lib.demonstrations import (
+    FIELDS,
+    Demonstrations,
+    collect_demonstrations,
+    load_minari,
+    minari_reference_scores,
+    minari_root,
+    save_minari,
+)
 from genrl_lib.evaluation import check_number, check_positive_int
 from genrl_lib.nets import check_sizes, mlp
 from genrl_lib.progress import progress_bar
@@ -41,7 +44,7 @@ from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["PendulumSwingUp", "RandomPolicy", "EpsilonPolicy", "MixedDataset", "make_mixed_dataset",
            "concat_demonstrations", "normalized_score", "save_minari", "load_minari", "minari_root",
-           "ContinuousBC", "BCRegressorConfig", "rollout_returns", "top_episodes"]
+           "ContinuousBC", "BCRegressorConfig", "rollout_returns", "top_episodes", "minari_reference_scores"]
 
 PENDULUM = "Pendulum-v1"
 
@@ -193,131 +196,6 @@ def top_episodes(data: Demonstrations, fraction: float = 0.1) -> Demonstrations:
     k = max(1, int(round(fraction * len(ids))))
     keep = ids[np.argsort(-rets, kind="stable")[:k]]
     return data.select(np.isin(data.episode_ids, keep))
-
-
-# --------------------------------------------------------------------------------------------------
-# Minari
-# --------------------------------------------------------------------------------------------------
-@contextmanager
-def minari_root(root: str | os.PathLike):
-    """Within the block, Minari reads and writes datasets under ``root`` (``MINARI_DATASETS_PATH``), restored after."""
-    if root is None:
-        raise ValueError("root must be a folder for Minari datasets (e.g. '_build/minari'); it is never "
-                         "left to Minari's default ~/.minari")
-    old = os.environ.get("MINARI_DATASETS_PATH")
-    os.environ["MINARI_DATASETS_PATH"] = str(Path(root).resolve())
-    try:
-        yield Path(root)
-    finally:
-        if old is None:
-            os.environ.pop("MINARI_DATASETS_PATH", None)
-        else:
-            os.environ["MINARI_DATASETS_PATH"] = old
-
-
-def _require_minari():
-    try:
-        import minari
-    except ImportError:
-        raise ImportError("Minari datasets need the 'minari' package with HDF5: pip install 'minari[hdf5]==0.5.4' "
-                          "(it is in the book's requirements.lock)") from None
-    return minari
-
-
-def save_minari(data: Demonstrations, dataset_id: str, root: str | os.PathLike, *, env: str | None = None,
-                ref_min_score: float | None = None, ref_max_score: float | None = None, algorithm_name: str = "",
-                description: str = "", overwrite: bool = True) -> Path:
-    """Write ``data`` as the Minari dataset ``dataset_id`` (e.g. ``"genrl/pendulum/mixed-v0"``) under ``root``.
-
-    Each episode becomes one Minari episode (``observations`` ``(T + 1, obs_dim)``: the states and the last
-    next-state; ``actions``, ``rewards``, ``terminations``, ``truncations`` ``(T, ...)``). Returns the dataset's folder.
-    """
-    minari = _require_minari()
-    from minari.data_collector import EpisodeBuffer
-
-    env_id = env or data.env_id
-    if not env_id:
-        raise ValueError("env is unknown: pass env='Pendulum-v1' (the id the data was recorded in)")
-    buffers = []
-    for i, ep in enumerate(np.unique(data.episode_ids)):
-        idx = np.flatnonzero(data.episode_ids == ep)
-        obs = np.concatenate([data.observations[idx], data.next_observations[idx[-1:]]])
-        buffers.append(EpisodeBuffer(id=i, observations=obs, actions=data.actions[idx],
-                                     rewards=data.rewards[idx].astype(np.float64).tolist(),
-                                     terminations=data.terminations[idx].tolist(),
-                                     truncations=data.truncations[idx].tolist(), infos={}))
-    with minari_root(root):
-        from minari.storage import get_dataset_path
-        path = get_dataset_path(dataset_id)
-        if path.exists():
-            if not overwrite:
-                raise FileExistsError(f"Minari dataset {dataset_id} exists in {root}: pass overwrite=True or "
-                                      "another dataset_id")
-            shutil.rmtree(path)
-        kwargs = {}
-        if ref_max_score is not None:
-            kwargs = {"ref_min_score": float(ref_min_score), "ref_max_score": float(ref_max_score)}
-        with warnings.catch_warnings():      # Minari asks for an author e-mail: a course dataset has none
-            warnings.filterwarnings("ignore", message=".*author_email.*", category=UserWarning)
-            minari.create_dataset_from_buffers(dataset_id, buffers, env=env_id, eval_env=env_id, author="genrl_lib",
-                                               code_permalink="genrl_lib/offline.py (make_mixed_dataset)",
-                                               algorithm_name=algorithm_name or "genrl_lib",
-                                               description=description or f"{len(buffers)} episodes of {env_id}",
-                                               data_format="hdf5", **kwargs)
-        return path
-
-
-def load_minari(dataset_id: str, root: str | os.PathLike, env: gym.Env | str | None = None) -> Demonstrations:
-    """Read the Minari dataset ``dataset_id`` from ``root`` as :class:`Demonstrations` (flat transitions).
-
-    If ``env`` is given, its spaces must equal the dataset's (``ValueError`` naming both otherwise).
-    Raises ``FileNotFoundError`` (the dataset is not in ``root``; nothing is downloaded) and ``ValueError``
-    (an empty dataset).
-    """
-    minari = _require_minari()
-    with minari_root(root):
-        from minari.storage import get_dataset_path
-        if not get_dataset_path(dataset_id).exists():
-            raise FileNotFoundError(f"no Minari dataset {dataset_id!r} under {Path(root).resolve()}: create it with "
-                                    "genrl_lib.offline.save_minari (nothing is downloaded)")
-        ds = minari.load_dataset(dataset_id)
-        if ds.total_episodes == 0 or ds.total_steps == 0:
-            raise ValueError(f"Minari dataset {dataset_id} is empty: it has no episodes")
-        rows = {f: [] for f in FIELDS}
-        for i, ep in enumerate(ds.iterate_episodes()):
-            T = len(ep.rewards)
-            obs = np.asarray(ep.observations)
-            for f, v in zip(FIELDS, (obs[:T], np.asarray(ep.actions), np.asarray(ep.rewards, np.float32), obs[1:T + 1],
-                                     np.asarray(ep.terminations, bool), np.asarray(ep.truncations, bool),
-                                     np.full(T, i, np.int64))):
-                rows[f].append(v)
-        spec = ds.spec
-        data = Demonstrations(**{f: np.concatenate(v) for f, v in rows.items()},
-                              observation_space=ds.observation_space, action_space=ds.action_space,
-                              env_id=spec.env_spec.id if spec.env_spec is not None else "")
-        meta = ds.storage.metadata
-    if env is not None:
-        e = gym.make(env) if isinstance(env, str) else env
-        try:
-            data.check_env(e)
-        finally:
-            if isinstance(env, str):
-                e.close()
-    object.__setattr__(data, "_minari_metadata", dict(meta))
-    return data
-
-
-def minari_reference_scores(dataset_id: str, root) -> tuple[float, float]:
-    """``(ref_min_score, ref_max_score)`` stored in a Minari dataset's metadata."""
-    minari = _require_minari()
-    with minari_root(root):
-        meta = minari.load_dataset(dataset_id).storage.metadata
-    if "ref_max_score" not in meta:
-        raise ValueError(f"Minari dataset {dataset_id} has no reference scores: save it with ref_min_score/ref_max_score")
-    return float(meta["ref_min_score"]), float(meta["ref_max_score"])
-
-
-__all__.append("minari_reference_scores")
 
 
 # --------------------------------------------------------------------------------------------------

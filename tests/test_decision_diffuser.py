@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from genrl_lib.decision_diffuser import (DDConfig, DecisionDiffuser, check_target, from_plan_coordinates,
-                                         make_windows, to_plan_coordinates, window_returns)
+from genrl_lib.decision_diffuser import (
+    DDConfig,
+    DecisionDiffuser,
+    check_target,
+    from_plan_coordinates,
+    make_windows,
+    to_plan_coordinates,
+    window_returns,
+)
 from genrl_lib.offline import make_mixed_dataset
 
 torch.set_num_threads(1)

@@ -6,9 +6,22 @@ import pytest
 import torch
 
 from genrl_lib.demonstrations import Demonstrations, collect_demonstrations
-from genrl_lib.offline import (BCRegressorConfig, ContinuousBC, EpsilonPolicy, PendulumSwingUp, RandomPolicy,
-                               concat_demonstrations, load_minari, make_mixed_dataset, minari_reference_scores,
-                               minari_root, normalized_score, rollout_returns, save_minari, top_episodes)
+from genrl_lib.offline import (
+    BCRegressorConfig,
+    ContinuousBC,
+    EpsilonPolicy,
+    PendulumSwingUp,
+    RandomPolicy,
+    concat_demonstrations,
+    load_minari,
+    make_mixed_dataset,
+    minari_reference_scores,
+    minari_root,
+    normalized_score,
+    rollout_returns,
+    save_minari,
+    top_episodes,
+)
 
 torch.set_num_threads(1)
 
