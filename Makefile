@@ -28,6 +28,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 .PHONY: student student-notebooks help env book book-force test test-native test-emulated test-nbval-emulated unit twins check-twins spread benchmarks \
         clean distclean site-tools mathjax widgets check-site repo check-repo format check-format install-test
+.PHONY: peer-d3rlpy
 
 help:
 	@echo "make book   - build the whole book into _build/html (executes every chapter)"
@@ -214,6 +215,16 @@ format: $(STAMP)
 
 check-format: $(STAMP)
 	$(VPY) scripts/format_chapters.py --check
+
+# d3rlpy, the Decision Diffuser benchmark's peer, pins gymnasium==1.0.0 (the lock: 1.4.0), so pip cannot install it
+# into the book's environment (and pip check would fail). It goes into its own folder, put first on PYTHONPATH by
+# benchmarks/decision_diffuser.py's command line: d3rlpy without its dependencies, plus its pure-Python ones.
+PEER_D3RLPY := _build/peer-d3rlpy
+D3RLPY_PKGS := d3rlpy==2.8.1 structlog==26.1.0 colorama==0.4.6 dataclasses-json==0.6.7 marshmallow==3.26.2 \
+	typing-inspect==0.9.0 mypy-extensions==1.2.0 gym==0.26.2 gym-notices==0.1.0
+peer-d3rlpy: $(STAMP)
+	$(VPY) -m pip install --quiet --no-deps --target $(PEER_D3RLPY) $(D3RLPY_PKGS)
+	PYTHONPATH=$(PEER_D3RLPY) $(VPY) -c "import d3rlpy, gymnasium; print('d3rlpy', d3rlpy.__version__, 'beside gymnasium', gymnasium.__version__)"
 
 benchmarks: $(STAMP)
 	@for b in benchmarks/[!_]*.py; do echo "== $$b"; $(VPY) $$b --out _build/benchmarks/$$(basename $$b .py) || exit 1; done

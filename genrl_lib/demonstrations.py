@@ -15,14 +15,19 @@ array                shape                 meaning
 ``episode_ids``      ``(N,)`` int64        index of the episode each transition belongs to
 ==================== ===================== ===============================================
 
-The JSON header stores ``env_id``, both spaces, and ``subsample_every``. The field names are Minari's, but
-Minari is not a dependency of this library and there is no converter: a single npz next to the notebook is
-simpler for a course book.
+The JSON header stores ``env_id``, both spaces, and ``subsample_every``. The field names are Minari's, and
+Minari datasets (Farama's offline-RL format) are read with :meth:`Demonstrations.from_minari` and written with
+:func:`genrl_lib.offline.save_minari`, always in a folder you name; a single npz stays the simplest format for a
+chapter's few expert episodes.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import types
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -34,7 +39,8 @@ from genrl_lib.envs import spaces_of
 from genrl_lib.evaluation import as_action_fn, as_valid_action
 from genrl_lib.io import load_arrays, save_arrays, space_from_json, space_to_json
 
-__all__ = ["Demonstrations", "collect_demonstrations", "check_demonstrations", "FIELDS"]
+__all__ = ["Demonstrations", "collect_demonstrations", "check_demonstrations", "FIELDS", "save_minari", "load_minari",
+           "minari_root", "minari_reference_scores"]
 
 FIELDS = ("observations", "actions", "rewards", "next_observations", "terminations", "truncations", "episode_ids")
 KIND = "demonstrations"
@@ -126,6 +132,12 @@ class Demonstrations:
         return save_arrays(path, KIND, {f: getattr(self, f) for f in FIELDS}, meta)
 
     @classmethod
+    def from_minari(cls, dataset_id: str, root, env=None) -> Demonstrations:
+        """Read a Minari dataset (``minari`` package) stored under the folder ``root`` (nothing is downloaded),
+        for BC, GAIL or offline RL; ``env``'s spaces, if given, must match. See :func:`load_minari`."""
+        return load_minari(dataset_id, root, env)
+
+    @classmethod
     def load(cls, path) -> Demonstrations:
         """Read a file written by :meth:`save` (no pickle); a clear error names any missing field."""
         arrays, meta = load_arrays(path, KIND)
@@ -215,3 +227,129 @@ def check_demonstrations(demonstrations, env) -> Demonstrations:
     obs_space, act_space = spaces_of(env)
     demonstrations.check_env(types.SimpleNamespace(observation_space=obs_space, action_space=act_space))
     return demonstrations
+
+
+# --------------------------------------------------------------------------------------------------
+# Minari
+# --------------------------------------------------------------------------------------------------
+@contextmanager
+def minari_root(root: str | os.PathLike):
+    """Within the block, Minari reads and writes datasets under ``root`` (``MINARI_DATASETS_PATH``), restored after."""
+    if root is None:
+        raise ValueError("root must be a folder for Minari datasets (e.g. '_build/minari'); it is never "
+                         "left to Minari's default ~/.minari")
+    old = os.environ.get("MINARI_DATASETS_PATH")
+    os.environ["MINARI_DATASETS_PATH"] = str(Path(root).resolve())
+    try:
+        yield Path(root)
+    finally:
+        if old is None:
+            os.environ.pop("MINARI_DATASETS_PATH", None)
+        else:
+            os.environ["MINARI_DATASETS_PATH"] = old
+
+
+def _require_minari():
+    try:
+        import minari
+    except ImportError:
+        raise ImportError("Minari datasets need the 'minari' package with HDF5: pip install 'minari[hdf5]==0.5.4' "
+                          "(it is in the book's requirements.lock)") from None
+    return minari
+
+
+def save_minari(data: Demonstrations, dataset_id: str, root: str | os.PathLike, *, env: str | None = None,
+                ref_min_score: float | None = None, ref_max_score: float | None = None, algorithm_name: str = "",
+                description: str = "", overwrite: bool = True) -> Path:
+    """Write ``data`` as the Minari dataset ``dataset_id`` (e.g. ``"genrl/pendulum/mixed-v0"``) under ``root``.
+
+    Each episode becomes one Minari episode (``observations`` ``(T + 1, obs_dim)``: the states and the last
+    next-state; ``actions``, ``rewards``, ``terminations``, ``truncations`` ``(T, ...)``). Returns the dataset's folder.
+    """
+    minari = _require_minari()
+    from minari.data_collector import EpisodeBuffer
+
+    env_id = env or data.env_id
+    if not env_id:
+        raise ValueError("env is unknown: pass env='Pendulum-v1' (the id the data was recorded in)")
+    buffers = []
+    for i, ep in enumerate(np.unique(data.episode_ids)):
+        idx = np.flatnonzero(data.episode_ids == ep)
+        obs = np.concatenate([data.observations[idx], data.next_observations[idx[-1:]]])
+        buffers.append(EpisodeBuffer(id=i, observations=obs, actions=data.actions[idx],
+                                     rewards=data.rewards[idx].astype(np.float64).tolist(),
+                                     terminations=data.terminations[idx].tolist(),
+                                     truncations=data.truncations[idx].tolist(), infos={}))
+    with minari_root(root):
+        from minari.storage import get_dataset_path
+        path = get_dataset_path(dataset_id)
+        if path.exists():
+            if not overwrite:
+                raise FileExistsError(f"Minari dataset {dataset_id} exists in {root}: pass overwrite=True or "
+                                      "another dataset_id")
+            shutil.rmtree(path)
+        kwargs = {}
+        if ref_max_score is not None:
+            kwargs = {"ref_min_score": float(ref_min_score), "ref_max_score": float(ref_max_score)}
+        with warnings.catch_warnings():      # Minari asks for an author e-mail: a course dataset has none
+            warnings.filterwarnings("ignore", message=".*author_email.*", category=UserWarning)
+            minari.create_dataset_from_buffers(dataset_id, buffers, env=env_id, eval_env=env_id, author="genrl_lib",
+                                               code_permalink="genrl_lib/offline.py (make_mixed_dataset)",
+                                               algorithm_name=algorithm_name or "genrl_lib",
+                                               description=description or f"{len(buffers)} episodes of {env_id}",
+                                               data_format="hdf5", **kwargs)
+        return path
+
+
+def load_minari(dataset_id: str, root: str | os.PathLike, env: gym.Env | str | None = None) -> Demonstrations:
+    """Read the Minari dataset ``dataset_id`` from ``root`` as :class:`Demonstrations` (flat transitions).
+
+    If ``env`` is given, its spaces must equal the dataset's (``ValueError`` naming both otherwise).
+    Raises ``FileNotFoundError`` (the dataset is not in ``root``; nothing is downloaded) and ``ValueError``
+    (an empty dataset).
+    """
+    minari = _require_minari()
+    with minari_root(root):
+        from minari.storage import get_dataset_path
+        if not get_dataset_path(dataset_id).exists():
+            raise FileNotFoundError(f"no Minari dataset {dataset_id!r} under {Path(root).resolve()}: create it with "
+                                    "genrl_lib.offline.save_minari (nothing is downloaded)")
+        ds = minari.load_dataset(dataset_id)
+        if ds.total_episodes == 0 or ds.total_steps == 0:
+            raise ValueError(f"Minari dataset {dataset_id} is empty: it has no episodes")
+        rows = {f: [] for f in FIELDS}
+        for i, ep in enumerate(ds.iterate_episodes()):
+            T = len(ep.rewards)
+            obs = np.asarray(ep.observations)
+            for f, v in zip(FIELDS, (obs[:T], np.asarray(ep.actions), np.asarray(ep.rewards, np.float32), obs[1:T + 1],
+                                     np.asarray(ep.terminations, bool), np.asarray(ep.truncations, bool),
+                                     np.full(T, i, np.int64))):
+                rows[f].append(v)
+        spec = ds.spec
+        data = Demonstrations(**{f: np.concatenate(v) for f, v in rows.items()},
+                              observation_space=ds.observation_space, action_space=ds.action_space,
+                              env_id=spec.env_spec.id if spec.env_spec is not None else "")
+        meta = ds.storage.metadata
+    if env is not None:
+        e = gym.make(env) if isinstance(env, str) else env
+        try:
+            data.check_env(e)
+        finally:
+            if isinstance(env, str):
+                e.close()
+    object.__setattr__(data, "_minari_metadata", dict(meta))
+    return data
+
+
+def minari_reference_scores(dataset_id: str, root) -> tuple[float, float]:
+    """``(ref_min_score, ref_max_score)`` stored in a Minari dataset's metadata."""
+    minari = _require_minari()
+    with minari_root(root):
+        meta = minari.load_dataset(dataset_id).storage.metadata
+    if "ref_max_score" not in meta:
+        raise ValueError(f"Minari dataset {dataset_id} has no reference scores: save it with ref_min_score/ref_max_score")
+    return float(meta["ref_min_score"]), float(meta["ref_max_score"])
+
+
+
+

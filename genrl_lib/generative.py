@@ -226,6 +226,20 @@ class _FlatModel:
         perm = torch.randperm(n, generator=self._rng)
         return [perm[i:i + batch_size] for i in range(0, n, batch_size)]
 
+    # public names for subclasses in other modules (genrl_lib.diffusion) ----------------------------
+    @property
+    def rng(self) -> torch.Generator:
+        """The model's own generator (minibatches and noise in ``fit``)."""
+        return self._rng
+
+    def prepare(self, data, name: str = "data") -> torch.Tensor:
+        """``data`` ``(n, dim)`` checked and normalized (the normalizer is fitted on first use)."""
+        return self._prepare(data, name)
+
+    def to_data(self, y: torch.Tensor) -> np.ndarray:
+        """Normalized ``(n, dim)`` tensor -> data scale."""
+        return self._to_data(y)
+
     # save / load --------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Save weights, optimizer states, normalizer and config, atomically and without pickle."""
@@ -841,3 +855,8 @@ def plot_image_rows(rows: dict[str, np.ndarray], image_shape: tuple[int, int] = 
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# Public names for models built on the same base in other modules (genrl_lib.diffusion.DDPM).
+FlatModel = _FlatModel
+as_data = _as_data
