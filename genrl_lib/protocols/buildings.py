@@ -13,7 +13,8 @@ from genrl_lib.buildings import BuildingEnv, constant_policy, rule_based_expert,
 
 __all__ = ["IMITATION_PERIODS", "imitation_periods", "observation_scaler", "random_policy", "select_expert",
            "PPO_CONTROLLER_HP", "StandardizedPolicy", "expert_by_name", "GAIL_HP", "standardize_observations",
-           "train_ppo_controller"]
+           "train_ppo_controller", "CONTROLLER_LABELS", "controller_keys", "controller_values",
+           "format_result", "plot_result"]
 
 #: Demonstration and evaluation periods of the imitation experiments: the expert is recorded on the first,
 #: every controller is scored on the second (never the same days).
@@ -185,3 +186,92 @@ def train_ppo_controller(env: BuildingEnv, obs_shift, obs_scale, total_timesteps
     agent = PPO(standardize_observations(env, shift, scale), **hp)
     agent.learn(total_timesteps, progress_bar=progress_bar)
     return StandardizedPolicy(agent, shift, scale)
+
+
+# --- reading a committed benchmark result (benchmarks/gail_buildings.py): tables and bar charts -------------
+
+#: Display names of the controllers of a buildings benchmark result, in table order.
+CONTROLLER_LABELS: dict[str, str] = {"random": "random", "expert": "expert", "rule_based_eval": "rule-based",
+                                     "ppo": "PPO", "gail": "GAIL", "bc": "BC"}
+
+
+def _check_result(result) -> dict:
+    if not isinstance(result, dict) or not isinstance(result.get("buildings"), dict) or not result["buildings"]:
+        raise ValueError("result must be a buildings benchmark result (the dict in genrl_lib/data/buildings_*.json, "
+                         "with a non-empty 'buildings' mapping); load it with genrl_lib.io.load_json")
+    return result["buildings"]
+
+
+def controller_keys(res: dict) -> list[str]:
+    """The controllers one building's result holds, in table order.
+
+    Args:
+        res: ``result["buildings"][name]`` of a buildings benchmark result.
+
+    Returns:
+        e.g. ``["random", "expert", "rule_based_eval", "ppo", "gail", "bc"]``: the rule-based controller only
+        where it is not the expert, PPO only where the run trained one.
+    """
+    whos = ["random", "expert"] + (["rule_based_eval"] if res["expert_name"] != "rule-based" else [])
+    return whos + (["ppo"] if "ppo" in res["summary"] else []) + ["gail", "bc"]
+
+
+def controller_values(res: dict, who: str, key: str) -> np.ndarray:
+    """``key`` (``"return"``, ``"energy_kwh"``, ``"comfort_violation_hours"``) of controller ``who`` on the
+    evaluation period of one building's result: shape ``(n_seeds,)``, or ``(1,)`` for the deterministic
+    expert and rule-based controller."""
+    if who in ("expert", "rule_based_eval"):
+        return np.array([res[who][key]], dtype=float)
+    if who not in res["summary"]:
+        raise KeyError(f"controller {who!r} is not in this result; it has {controller_keys(res)}")
+    return np.array([r[who][key] for r in res["seeds"].values()], dtype=float)
+
+
+def format_result(result: dict) -> str:
+    """A buildings benchmark result as a text table: per building and controller, the return, the HVAC energy
+    and the hours outside the comfort band (mean ± std over seeds), and the return relative to the expert's."""
+    buildings = _check_result(result)
+
+    def pm(v: np.ndarray, d: int) -> str:
+        return f"{v.mean():.{d}f}" + (f" ± {v.std():.{d}f}" if len(v) > 1 else "")
+
+    out = [f"{result['command']} | demonstrations {result['demonstration_period']} | evaluation "
+           f"{result['evaluation_period']} | wall {result['wall_s']:.0f} s"]
+    for b, res in buildings.items():
+        out += ["", f"{b} (expert: {res['expert_name']})",
+                f"{'controller':11s} {'return':>18s} {'energy kWh':>14s} {'violation h':>14s} {'return/expert':>14s}"]
+        for who in controller_keys(res):
+            ret = controller_values(res, who, "return")
+            out.append(f"{CONTROLLER_LABELS[who]:11s} {pm(ret, 1):>18s} "
+                       f"{pm(controller_values(res, who, 'energy_kwh'), 0):>14s} "
+                       f"{pm(controller_values(res, who, 'comfort_violation_hours'), 1):>14s} "
+                       f"{ret.mean() / res['expert']['return']:14.3f}")
+    return "\n".join(out)
+
+
+def plot_result(result: dict, title: str):
+    """Three bar panels per building and controller (mean over seeds, std as error bars): the return relative
+    to the expert's, the HVAC energy (kWh) and the hours outside the comfort band. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    buildings = _check_result(result)
+    whos = [w for w in CONTROLLER_LABELS
+            if w != "rule_based_eval" and all(w in controller_keys(res) for res in buildings.values())]
+    fig, axes = plt.subplots(3, 1, figsize=(8, 8.5))
+    panels = (("return", "return / expert's (1 = expert, higher = worse)"), ("energy_kwh", "HVAC energy (kWh)"),
+              ("comfort_violation_hours", "hours outside the comfort band (h)"))
+    width = 0.8 / len(whos)
+    for ax, (key, label) in zip(axes, panels):
+        for j, who in enumerate(whos):
+            v = [controller_values(res, who, key) / (res["expert"]["return"] if key == "return" else 1)
+                 for res in buildings.values()]
+            x = np.arange(len(buildings)) + (j - (len(whos) - 1) / 2) * width
+            ax.bar(x, [a.mean() for a in v], width, yerr=[a.std() for a in v], label=CONTROLLER_LABELS[who])
+        ax.set_xticks(range(len(buildings)), list(buildings))
+        ax.set_ylabel(label.split(" (")[0] if key == "return" else label, fontsize=8)
+        ax.set_title(label, fontsize=9)
+    axes[-1].set_xlabel("building")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
