@@ -9,7 +9,8 @@ checker::
     check_q_update(q_update);
 
 Each checker calls the function (positionally, in the order the exercise states) on a few cases whose answers
-come from the library (``genrl_lib.td``), computed here, never shown beside the blank. It prints one verdict and
+come from the library (``genrl_lib.td``, ``tabular``, ``pg``, ``ppo``, ``gae``) or, for the discounted return, from
+its formula, computed here, never shown beside the blank. It prints one verdict and
 returns a :class:`CheckResult` (truthy only when every case passed). It never raises for a wrong answer
 (students iterate) and never shows a traceback from inside the library: when the function raises, returns
 ``None``, the wrong shape, a non-number, NaN or a wrong value, the message names the case (its input), what was
@@ -27,10 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genrl_lib import td
+from genrl_lib import gae, tabular, td
 
 __all__ = ["CheckResult", "Case", "run_check", "check_q_update", "check_epsilon_greedy_probs",
-           "check_td_target", "check_huber_loss", "CHECKERS"]
+           "check_td_target", "check_huber_loss", "check_discounted_return", "check_bellman_backup",
+           "check_returns_to_go", "check_reinforce_loss", "check_clipped_surrogate", "check_gae", "CHECKERS"]
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,265 @@ def check_huber_loss(fn: Callable, *, quiet: bool = False) -> CheckResult:
                      quiet=quiet)
 
 
+# ---- rl_basics: the return and the Bellman expectation backup ------------------------------------------------
+
+def _discounted_return_cases() -> list[Case]:
+    specs = [([1.0, 2.0, 3.0], 0.5),
+             ([4.0], 0.9),                                  # one reward: G_0 = r_1
+             ([1.0, 1.0, 1.0, 1.0, 10.0], 1.0),             # γ = 1: the plain sum
+             ([-1.0, 5.0, 2.0], 0.0),                       # γ = 0: the first reward only
+             ([0.0, -1.0, 0.5, -1.0, 0.0, 3.0, 1.0], 0.95)]
+    cases = []
+    for r, gamma in specs:   # G_0 = Σ_k γ^k r_{k+1}, in float64 (pg.discounted_returns agrees: tests/test_exercises.py)
+        expected = float(sum(gamma ** k * x for k, x in enumerate(r)))
+        cases.append(Case(("rewards", "gamma"), (np.array(r), gamma), expected))
+    return cases
+
+
+def check_discounted_return(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(rewards, gamma) -> G_0``, the discounted return of a reward sequence ``(r_1, ..., r_T)``
+    (``rewards`` of shape ``(T,)``), on five sequences: one reward, ``γ = 0``, ``γ = 1`` included.
+
+    Args:
+        fn: the student's function; it returns one number.
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _discounted_return_cases(), name="the discounted return",
+                     returns="one number, G_0 = r_1 + γ r_2 + γ² r_3 + ...", quiet=quiet)
+
+
+def _bellman_cases() -> list[Case]:
+    import gymnasium as gym
+
+    rng = np.random.default_rng(20)
+    chain, lake = gym.make("genrl_lib/JumpChain-v0"), gym.make("FrozenLake-v1")
+    names = ("v", "T", "R", "pi", "gamma")
+    cases = []
+    # (env, policy (S, A), γ, sweeps k already done): v = V_k (k steps to go), expected V_{k+1}, both exact
+    for env, kind, gamma, k in [(chain, "always-R", 1.0, 0), (chain, "uniform", 1.0, 3), (lake, "random", 0.9, 5),
+                                (lake, "random", 0.0, 2)]:   # γ = 0: the backup ignores v
+        m = tabular.tabular_model(env)
+        S, A = m.n_states, m.n_actions
+        if kind == "always-R":
+            pi = np.zeros((S, A))
+            pi[:, 0] = 1.0
+        elif kind == "uniform":
+            pi = np.full((S, A), 1.0 / A)
+        else:
+            pi = np.round(rng.dirichlet(np.ones(A), size=S), 3)
+            pi[:, -1] = 1.0 - pi[:, :-1].sum(axis=1)
+        v = np.zeros(S) if k == 0 else tabular.policy_evaluation(env, pi, gamma, horizon=k)
+        if gamma == 0.0:
+            v = np.round(rng.normal(0.0, 1.0, size=S), 2)
+        cases.append(Case(names, (v, m.T, m.R, pi, gamma), tabular.policy_evaluation(env, pi, gamma, horizon=k + 1)))
+    m = tabular.tabular_model(chain)   # the exact V^π of a stochastic policy is a fixed point of the backup
+    pi = np.tile([0.7, 0.3], (m.n_states, 1))
+    v_pi = tabular.policy_evaluation(chain, pi, 0.9, horizon=None)
+    cases.append(Case(names, (v_pi, m.T, m.R, pi, 0.9), v_pi))
+    return cases
+
+
+def check_bellman_backup(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(v, T, R, pi, gamma) -> new v``, one sweep of policy evaluation (the Bellman expectation backup
+    ``V(s) ← Σ_a π(a|s) [R(s,a) + γ Σ_s' T(s,a,s') v(s')]``) on the arrays of :func:`genrl_lib.tabular.tabular_model`:
+    ``v (S,)``, ``T (S, A, S)`` (continuing transitions only), ``R (S, A)`` expected rewards, ``pi (S, A)``.
+
+    The expected values are :func:`genrl_lib.tabular.policy_evaluation` with ``horizon=k+1`` when ``v`` is its
+    result with ``horizon=k``: the jump chain and slippery FrozenLake, deterministic, uniform and random
+    policies, ``γ = 0`` and a fixed point (the exact ``V^π``).
+
+    Args:
+        fn: the student's function.
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _bellman_cases(), name="the Bellman expectation backup",
+                     returns="the new values, one per state, shape (S,)", quiet=quiet)
+
+
+# ---- policy_gradients: returns-to-go and REINFORCE's loss ----------------------------------------------------
+
+def _returns_to_go_cases() -> list[Case]:
+    import torch
+
+    from genrl_lib import pg
+
+    specs = [([0.0, 0.0, 1.0], 0.5, False),
+             ([1.0, -1.0, 2.0, 0.5, 3.0], 0.9, False),
+             ([2.0], 0.99, False),                  # one step: G_0 = r_0
+             ([2.0], 0.99, True),                   # one step, normalized: no spread, left as it is
+             ([1.0, -1.0, 2.0, 0.5, 3.0], 0.9, True),
+             ([1.0] * 6, 1.0, True),                # CartPole-like: G = 6, 5, ..., 1
+             ([1.0, 1.0, 1.0], 0.0, True)]          # γ = 0, equal rewards: all returns equal, normalized to 0
+    cases = []
+    for r, gamma, normalize in specs:
+        g = torch.from_numpy(pg.discounted_returns(r, gamma))
+        expected = (pg.standardize(g) if normalize else g).numpy()
+        cases.append(Case(("rewards", "gamma", "normalize"), (np.array(r), gamma, normalize), expected))
+    return cases
+
+
+def check_returns_to_go(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(rewards, gamma, normalize) -> G``, the returns-to-go ``G_t = Σ_k γ^k r_{t+k}`` of an episode
+    (``rewards (T,)``), standardized over the episode when ``normalize`` (as REINFORCE does): against
+    :func:`genrl_lib.pg.discounted_returns` and :func:`genrl_lib.pg.standardize`, one-step episodes and equal
+    returns included.
+
+    Args:
+        fn: the student's function.
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _returns_to_go_cases(), name="the returns-to-go", atol=1e-5,
+                     returns="one return per step, shape (T,)", quiet=quiet)
+
+
+def _reinforce_loss_cases() -> list[Case]:
+    import gymnasium as gym
+    import torch
+
+    from genrl_lib import pg
+    from genrl_lib.policies import ActorCriticPolicy
+
+    rng = np.random.default_rng(21)
+    cases = []
+    # (steps T, actions, weights, scale of the logits): normalized returns, one step, raw CartPole returns,
+    # a confident policy (large logits), all-zero weights
+    specs = [(5, 2, [1.2, 0.6, 0.0, -0.6, -1.2], 1.0), (1, 3, [2.0], 1.0), (6, 4, [6.0, 5.0, 4.0, 3.0, 2.0, 1.0], 1.0),
+             (4, 3, [-1.0, 0.5, -0.25, 1.5], 40.0), (3, 2, [0.0, 0.0, 0.0], 1.0)]
+    with torch.random.fork_rng():   # the policy's seed must not move the chapter's torch generator
+        for i, (n, n_actions, w, scale) in enumerate(specs):
+            policy = ActorCriticPolicy(gym.spaces.Box(-1.0, 1.0, (4,)), gym.spaces.Discrete(n_actions), (8,),
+                                       ortho_init=False, critic=False, seed=21 + i)
+            with torch.no_grad():
+                policy.actor[-1].weight.mul_(scale)
+                states = torch.from_numpy(rng.normal(size=(n, 4)).astype(np.float32))
+                actions = torch.from_numpy(rng.integers(n_actions, size=n))
+                weights = torch.tensor(w, dtype=torch.float32)
+                logits = policy.actor(states).numpy().astype(np.float64)
+                loss = pg.policy_gradient_loss(policy, states, actions, weights).item()
+            cases.append(Case(("logits", "actions", "weights"), (logits, actions.numpy(), np.array(w)), loss))
+    return cases
+
+
+def check_reinforce_loss(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(logits, actions, weights) -> L``, REINFORCE's return-weighted negative log-likelihood
+    ``L = −(1/T) Σ_t w_t log π(a_t|s_t)`` of a categorical policy with ``logits (T, n_actions)``, ``actions (T,)``
+    and ``weights (T,)``, against :func:`genrl_lib.pg.policy_gradient_loss` of the policy that made the logits
+    (one step, a confident policy and zero weights included).
+
+    Args:
+        fn: the student's function (NumPy arrays in; a number, 0-d array or torch scalar out).
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _reinforce_loss_cases(), name="REINFORCE's loss", atol=1e-5,
+                     returns="one number, the mean over the T steps", quiet=quiet)
+
+
+# ---- ppo: the clipped surrogate and GAE ----------------------------------------------------------------------
+
+def _clipped_surrogate_cases() -> list[Case]:
+    import gymnasium as gym
+    import torch
+
+    from genrl_lib.policies import ActorCriticPolicy
+    from genrl_lib.ppo import ppo_loss
+
+    rng = np.random.default_rng(22)
+    specs = [  # (ratios ρ_t, advantages Â_t, ε)
+        ([1.5, 0.5, 1.5, 0.5, 1.0, 1.1], [1.0, -1.0, -2.0, 2.0, 0.7, -0.3], 0.2),   # clipped above and below,
+        ([1.3], [2.0], 0.2),                                                          # ... not clipped, inside
+        ([0.6], [-1.5], 0.2),                                                         # one step on each side
+        (list(np.round(rng.uniform(0.7, 1.3, size=5), 3)), list(np.round(rng.normal(size=5), 2)), 0.1),
+        ([1.0, 1.0, 1.0], [0.5, -2.0, 1.0], 0.2)]                                     # ρ = 1: L = mean(Â)
+    cases = []
+    with torch.random.fork_rng():
+        for i, (rho, adv, eps) in enumerate(specs):
+            n = len(rho)
+            policy = ActorCriticPolicy(gym.spaces.Box(-1.0, 1.0, (4,)), gym.spaces.Discrete(3), (8,), seed=22 + i)
+            with torch.no_grad():
+                obs = torch.from_numpy(rng.normal(size=(n, 4)).astype(np.float32))
+                actions = torch.from_numpy(rng.integers(3, size=n))
+                logp = policy.log_prob_entropy(obs, actions)[0]
+                old = logp - torch.log(torch.tensor(rho, dtype=torch.float32))
+                _, parts = ppo_loss(policy, obs, actions, old, torch.tensor(adv, dtype=torch.float32),
+                                    torch.zeros(n), eps, normalize_advantage=False)
+            cases.append(Case(("log_prob", "old_log_prob", "advantages", "clip_range"),
+                              (logp.numpy().astype(np.float64), old.numpy().astype(np.float64), np.array(adv), eps),
+                              -parts["policy_loss"].item()))
+    return cases
+
+
+def check_clipped_surrogate(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(log_prob, old_log_prob, advantages, clip_range) -> L^CLIP``, PPO's clipped surrogate objective
+    (the mean over the batch, to maximize), against ``−policy_loss`` of :func:`genrl_lib.ppo.ppo_loss` without
+    advantage normalization: ratios clipped above and below, unclipped ones on both sides, one-sample batches and
+    ``ρ = 1``.
+
+    Args:
+        fn: the student's function (``(B,)`` NumPy arrays and ε in; one number out).
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _clipped_surrogate_cases(), name="the clipped surrogate L^CLIP", atol=1e-5,
+                     returns="one number, the mean of the clipped terms over the batch", quiet=quiet)
+
+
+def _gae_cases() -> list[Case]:
+    rng = np.random.default_rng(23)
+    names = ("rewards", "values", "next_values", "terminated", "truncated", "gamma", "lam")
+    specs = [  # (T, terminated at, truncated at, γ, λ)
+        (4, [], [], 0.99, 0.95),        # no episode end: the recursion runs through
+        (5, [1], [], 0.9, 0.8),         # terminated in the middle: no bootstrap, no carry
+        (5, [], [2], 0.9, 0.8),         # truncated in the middle: bootstrap from V(s'), no carry
+        (3, [2], [], 0.5, 1.0),         # λ = 1, the last step terminal: the return minus V(s_t)
+        (1, [], [], 0.99, 0.0),         # one step, λ = 0: the TD error
+        (4, [3], [1], 0.95, 0.0)]       # λ = 0 with both kinds of end
+    cases = []
+    for n, term_at, trunc_at, gamma, lam in specs:
+        r = np.round(rng.normal(1.0, 1.0, size=n), 2)
+        v = np.round(rng.normal(2.0, 1.0, size=n), 2)
+        nv = np.append(v[1:], np.round(rng.normal(2.0, 1.0), 2))
+        term, trunc = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        term[term_at], trunc[trunc_at] = True, True
+        for t in [*term_at, *trunc_at]:   # after an episode end, s'_t is the final observation, not s_{t+1}
+            nv[t] = np.round(rng.normal(2.0, 1.0), 2)
+        adv, _ = gae.gae(r, v, nv, term, trunc, gamma=gamma, lam=lam)
+        cases.append(Case(names, (r, v, nv, term, trunc, gamma, lam), adv))
+    return cases
+
+
+def check_gae(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(rewards, values, next_values, terminated, truncated, gamma, lam) -> advantages``, GAE(γ, λ) of
+    one environment's rollout (all arrays ``(T,)``), against :func:`genrl_lib.gae.gae`: terminations and
+    truncations in the middle and at the end, ``λ = 0``, ``λ = 1`` and a single step.
+
+    Args:
+        fn: the student's function.
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _gae_cases(), name="GAE", atol=1e-5, returns="one advantage per step, shape (T,)",
+                     quiet=quiet)
+
+
 CHECKERS = {"check_q_update": check_q_update, "check_epsilon_greedy_probs": check_epsilon_greedy_probs,
-            "check_td_target": check_td_target, "check_huber_loss": check_huber_loss}
+            "check_td_target": check_td_target, "check_huber_loss": check_huber_loss,
+            "check_discounted_return": check_discounted_return, "check_bellman_backup": check_bellman_backup,
+            "check_returns_to_go": check_returns_to_go, "check_reinforce_loss": check_reinforce_loss,
+            "check_clipped_surrogate": check_clipped_surrogate, "check_gae": check_gae}
 """Every checker by name (``tests/test_exercises.py`` finds the chapters' check calls by these names)."""

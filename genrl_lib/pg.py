@@ -31,8 +31,8 @@ from genrl_lib.policies import ActorCriticPolicy
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
-__all__ = ["PGConfig", "Config", "EpisodeMemory", "discounted_returns", "policy_gradient_loss", "PolicyGradient",
-           "REINFORCE", "ActorCritic", "gradient_estimates"]
+__all__ = ["PGConfig", "Config", "EpisodeMemory", "discounted_returns", "standardize", "policy_gradient_loss",
+           "PolicyGradient", "REINFORCE", "ActorCritic", "gradient_estimates"]
 
 _KIND = "policy_gradient"
 
@@ -56,6 +56,23 @@ def discounted_returns(rewards, gamma: float, bootstrap: float = 0.0) -> np.ndar
         g = r[t] + gamma * g
         out[t] = g
     return out.astype(np.float32)
+
+
+def standardize(w: torch.Tensor) -> torch.Tensor:
+    """The weights of a segment standardized to mean 0 and standard deviation 1, ``(w − mean) / (std + 1e-8)``.
+
+    The standard deviation is torch's (with ``T − 1`` in the denominator); a segment of one step has none
+    and is returned unchanged.
+
+    Args:
+        w: ``(T,)`` float tensor of weights (the returns ``G_t`` or the advantages ``G_t − V_φ(s_t)``).
+
+    Returns:
+        ``(T,)`` tensor of the same dtype.
+    """
+    if len(w) <= 1:
+        return w
+    return (w - w.mean()) / (w.std() + 1e-8)
 
 
 class EpisodeMemory:
@@ -278,8 +295,8 @@ class PolicyGradient:
         if self.critic is not None:
             with torch.no_grad():
                 w = G - self.critic(torch.from_numpy(states)).squeeze(1)    # advantage G_t - V_φ(s_t)
-        if c.normalize and len(w) > 1:
-            w = (w - w.mean()) / (w.std() + 1e-8)
+        if c.normalize:
+            w = standardize(w)
         return G, w
 
     def _update(self, memory: EpisodeMemory) -> None:

@@ -83,7 +83,7 @@ def test_the_chapters_have_their_coding_exercises():
     per = {}
     for e in EXERCISES:
         per.setdefault(e["chapter"], set()).add(e["label"])
-    for chapter in ("q_learning", "dqn"):
+    for chapter in ("rl_basics", "q_learning", "dqn", "policy_gradients", "ppo"):
         assert len(per.get(chapter, ())) >= 2, f"{chapter}: {len(per.get(chapter, ()))} coding exercises, want >= 2"
 
 
@@ -158,3 +158,112 @@ def test_colab_refuses_a_solution_of_an_unknown_exercise():
     assert "Solution to exercise 1" in colab.convert_markdown(":::{solution} a-ex\nS\n:::", ctx)
     with pytest.raises(ValueError, match="x.md: a {solution} refers to the exercise 'b-ex'"):
         colab.convert_markdown(":::{solution} b-ex\nS\n:::", ctx)
+
+
+# ---- the checkers of rl_basics, policy_gradients and ppo: their cases, against the library -----------------------
+
+def test_the_new_checkers_pass_the_library_itself():
+    import torch
+
+    from genrl_lib import gae, pg
+
+    def backup_by_evaluation(v, T, R, pi, gamma):   # the backup as the library's policy evaluation writes it
+        return (pi * R).sum(axis=1) + gamma * np.einsum("sa,sat->st", pi, T) @ v
+
+    def library_returns(rewards, gamma, normalize):
+        g = torch.from_numpy(pg.discounted_returns(rewards, gamma))
+        return pg.standardize(g) if normalize else g
+
+    assert exercises.check_discounted_return(lambda r, g: pg.discounted_returns(r, g)[0], quiet=True)
+    assert exercises.check_bellman_backup(backup_by_evaluation, quiet=True)
+    assert exercises.check_returns_to_go(library_returns, quiet=True)
+    assert exercises.check_reinforce_loss(
+        lambda z, a, w: -(torch.as_tensor(w) * torch.distributions.Categorical(logits=torch.as_tensor(z))
+                          .log_prob(torch.as_tensor(a))).mean(), quiet=True)
+    assert exercises.check_clipped_surrogate(
+        lambda lp, old, adv, eps: np.mean(np.minimum(np.exp(lp - old) * adv,
+                                                     np.clip(np.exp(lp - old), 1 - eps, 1 + eps) * adv)), quiet=True)
+    assert exercises.check_gae(lambda *a: gae.gae(*a[:5], gamma=a[5], lam=a[6])[0], quiet=True)
+
+
+def test_the_bellman_cases_step_one_sweep_from_the_library_values():
+    cases = exercises._bellman_cases()
+    assert len(cases) == 5
+    for case in cases[:-1]:   # every case but the fixed point moves the values
+        assert not np.allclose(case.args[0], case.expected), case.shown()
+    v, T, R, pi, gamma = cases[-1].args
+    np.testing.assert_allclose((pi * (R + gamma * T @ v)).sum(axis=1), cases[-1].expected, atol=1e-12)
+    assert any(c.args[4] == 0.0 for c in cases) and any(c.args[4] == 1.0 for c in cases)
+
+
+def test_the_return_cases_agree_with_pg_discounted_returns():
+    from genrl_lib.pg import discounted_returns
+
+    for case in exercises._discounted_return_cases():
+        assert case.expected == pytest.approx(float(discounted_returns(*case.args)[0]), rel=1e-6)
+    lengths = [len(c.args[0]) for c in exercises._discounted_return_cases()]
+    gammas = [c.args[1] for c in exercises._discounted_return_cases()]
+    assert 1 in lengths and 0.0 in gammas and 1.0 in gammas
+
+
+def test_the_returns_to_go_cases_cover_one_step_and_normalization():
+    cases = exercises._returns_to_go_cases()
+    one_step = [c for c in cases if len(c.args[0]) == 1]
+    assert {c.args[2] for c in one_step} == {False, True}
+    assert all(np.allclose(c.expected, c.args[0]) for c in one_step)   # G_0 = r_0, normalized or not
+    for c in cases:
+        if c.args[2] and len(c.args[0]) > 1:
+            assert abs(float(np.mean(c.expected))) < 1e-6
+    assert any(c.args[2] and np.allclose(c.expected, 0.0) for c in cases)   # equal returns: all zero
+
+
+def test_the_surrogate_cases_clip_on_both_sides_and_leave_the_others():
+    cases = exercises._clipped_surrogate_cases()
+    kinds = set()
+    for c in cases:
+        lp, old, adv, eps = c.args
+        rho = np.exp(lp - old)
+        for r, a in zip(rho, adv):
+            if r > 1 + eps:
+                kinds.add("clipped above" if a > 0 else "unclipped above")
+            elif r < 1 - eps:
+                kinds.add("clipped below" if a < 0 else "unclipped below")
+    assert kinds == {"clipped above", "clipped below", "unclipped above", "unclipped below"}
+    assert any(len(c.args[0]) == 1 for c in cases)
+    unclipped = lambda lp, old, adv, eps: np.mean(np.exp(lp - old) * adv)   # noqa: E731 (forgets the clip)
+    result = exercises.check_clipped_surrogate(unclipped, quiet=True)
+    assert result.passed is False and "log_prob = " in result.message
+
+
+def test_the_gae_cases_have_both_episode_ends():
+    cases = exercises._gae_cases()
+    assert any(c.args[3][:-1].any() for c in cases) and any(c.args[4].any() for c in cases)
+    assert any(c.args[3][-1] for c in cases) and any(len(c.args[0]) == 1 for c in cases)
+    assert {0.0, 1.0} <= {c.args[6] for c in cases}
+
+    def bootstraps_after_termination(r, v, nv, term, trunc, gamma, lam):   # a classic mistake
+        from genrl_lib.gae import gae
+        return gae(r, v, nv, np.zeros_like(term), term | trunc, gamma=gamma, lam=lam)[0]
+
+    result = exercises.check_gae(bootstraps_after_termination, quiet=True)
+    assert result.passed is False and "terminated = " in result.message
+
+
+@pytest.mark.parametrize("checker", ["check_reinforce_loss", "check_clipped_surrogate"])
+def test_checkers_that_build_a_policy_leave_torchs_generator_alone(checker):
+    import torch
+
+    torch.manual_seed(123)
+    before = torch.rand(3)
+    torch.manual_seed(123)
+    exercises.CHECKERS[checker](lambda *a: 0.0, quiet=True)
+    assert torch.equal(torch.rand(3), before)
+
+
+def test_the_new_checkers_report_shape_nan_and_exceptions():
+    r = exercises.check_gae(lambda r, *a: np.zeros(len(r) + 1), quiet=True)
+    assert r.passed is False and "returned shape" in r.message
+    r = exercises.check_reinforce_loss(lambda z, a, w: float("nan"), quiet=True)
+    assert r.passed is False and "NaN" in r.message
+    r = exercises.check_bellman_backup(lambda v, T, R, pi, g: T @ v @ pi, quiet=True)   # wrong matrix product
+    assert r.passed is False and "raised ValueError" in r.message and "the input" in r.message

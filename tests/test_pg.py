@@ -13,6 +13,7 @@ from genrl_lib.pg import (
     PolicyGradient,
     discounted_returns,
     gradient_estimates,
+    standardize,
 )
 
 
@@ -21,6 +22,15 @@ def test_discounted_returns_hand_computed():
     np.testing.assert_allclose(discounted_returns([1, 0], 0.9, bootstrap=10.0), [1 + 0.81 * 10, 9.0], rtol=1e-6)
     with pytest.raises(ValueError, match="gamma"):
         discounted_returns([1.0], 1.5)
+
+
+def test_standardize_is_torchs_sample_std_and_leaves_one_step_alone():
+    w = torch.tensor([1.0, 2.0, 4.0])
+    out = standardize(w)
+    assert out.mean().item() == pytest.approx(0.0, abs=1e-6) and out.std().item() == pytest.approx(1.0, rel=1e-6)
+    np.testing.assert_allclose(out.numpy(), (w.numpy() - 7 / 3) / np.std(w.numpy(), ddof=1), rtol=1e-6)
+    assert standardize(torch.tensor([3.0])).tolist() == [3.0]          # one step: no spread to divide by
+    assert standardize(torch.ones(4)).tolist() == [0.0] * 4             # equal weights: all zero, no NaN
 
 
 def test_episode_memory():

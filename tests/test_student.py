@@ -24,7 +24,7 @@ WITH_SOLUTIONS = [md for md in CHAPTERS if student.parse_exercises(md.read_text(
 
 
 def test_some_chapters_have_solutions_to_hide():
-    assert {"q_learning", "dqn"} <= {md.stem for md in WITH_SOLUTIONS}
+    assert {"rl_basics", "q_learning", "dqn", "policy_gradients", "ppo"} <= {md.stem for md in WITH_SOLUTIONS}
 
 
 def _notebook_text(nb) -> str:
