@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -26,29 +27,28 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def toc_files(toc: Path) -> list[Path]:
-    """The files listed in ``_toc.yml`` (root first), as paths relative to the repository, with suffix."""
-    import yaml
+    """The files listed in ``_toc.yml`` (root first), as paths with suffix, found in the toc's own folder (the
+    repository, or the student edition's copy). The toc is read by ``scripts/twins.py``, the one reader."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import twins
 
-    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
-    names: list[str] = [data["root"]]
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                names.append(node["file"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk({k: v for k, v in data.items() if k != "root"})
     out = []
-    for n in names:
-        p = toc.parent / n   # the toc's own folder (the repository, or the student edition's copy)
+    for n in twins.toc_files(toc.parent):
+        p = toc.parent / n
         matches = [p] if p.suffix else sorted(p.parent.glob(p.name + ".*"))
         out += [m for m in matches if m.suffix in (".md", ".ipynb")]
     return out
+
+
+def expected_seconds(path: Path) -> float:
+    """How long a chapter took to execute, from ``book/_data/notebook_times.json`` (``scripts/time_notebooks.py``);
+    a chapter never measured counts as its size in kB (a rough stand-in, also used to order new chapters)."""
+    import json
+
+    times = ROOT / "book" / "_data" / "notebook_times.json"
+    measured = json.loads(times.read_text(encoding="utf-8"))["chapters"] if times.exists() else {}
+    entry = measured.get(path.stem, {})
+    return float(entry.get("cpu_seconds", path.stat().st_size / 1000))
 
 
 def chapters(toc: Path) -> list[Path]:
@@ -94,12 +94,21 @@ def main(argv=None) -> int:
 
         executor = load_executor("local-parallel", cache, logger=log)
         records = executor.get_records(None, pks, clear_tracebacks=True)
-        # longest chapters first, so the last one to start is a short one (sizes stand in for run times)
-        records.sort(key=lambda r: -Path(r.uri).stat().st_size)
+        # longest chapters first (their measured run times), so the last one to start is a short one
+        records.sort(key=lambda r: -expected_seconds(Path(r.uri)))
         jobs = [ProcessData(r.pk, r.uri, cache, a.timeout, False) for r in records]
         log.info("executing: " + ", ".join(Path(r.uri).stem for r in records))
-        with ProcessPoolExecutor(max_workers=a.jobs) as pool:   # the worker runs in the chapter's folder
-            results = list(pool.map(ExecutionWorkerLocalMProc(), jobs))
+        # a terminated build (make interrupted, a CI time limit) ends its workers and their kernels too
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            with ProcessPoolExecutor(max_workers=a.jobs) as pool:   # the worker runs in the chapter's folder
+                results = list(pool.map(ExecutionWorkerLocalMProc(), jobs))
+        except BaseException:
+            import psutil
+
+            for child in psutil.Process().children(recursive=True):
+                child.kill()
+            raise
         failed = [uri for code, uri in results if code != 0]
         for uri in failed:
             rec = next((r for r in cache.list_project_records() if r.uri == uri), None)
