@@ -85,6 +85,8 @@ def test_the_chapters_have_their_coding_exercises():
         per.setdefault(e["chapter"], set()).add(e["label"])
     for chapter in ("q_learning", "dqn"):
         assert len(per.get(chapter, ())) >= 2, f"{chapter}: {len(per.get(chapter, ()))} coding exercises, want >= 2"
+    for chapter, want in (("generative_models", 2), ("gail", 2), ("hql", 2), ("buildings", 1)):
+        assert len(per.get(chapter, ())) >= want, f"{chapter}: {len(per.get(chapter, ()))} coding exercises, want >= {want}"
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
@@ -158,3 +160,17 @@ def test_colab_refuses_a_solution_of_an_unknown_exercise():
     assert "Solution to exercise 1" in colab.convert_markdown(":::{solution} a-ex\nS\n:::", ctx)
     with pytest.raises(ValueError, match="x.md: a {solution} refers to the exercise 'b-ex'"):
         colab.convert_markdown(":::{solution} b-ex\nS\n:::", ctx)
+
+
+def test_a_pair_of_tensors_that_require_grad_is_read_as_two_numbers():
+    import torch
+
+    def gan_losses(d_real, d_fake, loss):   # the right answer, as torch tensors still attached to a graph
+        r = torch.tensor(d_real, requires_grad=True)
+        f = torch.tensor(d_fake, requires_grad=True)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        d_loss = bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f))
+        g_loss = -bce(f, torch.zeros_like(f)) if loss == "vanilla" else bce(f, torch.ones_like(f))
+        return d_loss, g_loss
+
+    assert exercises.check_gan_losses(gan_losses, quiet=True).passed is True
