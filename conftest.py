@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(items):
 
     def order(indexed):
         i, item = indexed
-        path = Path(str(item.fspath))
+        path = Path(str(getattr(item, "path", getattr(item, "fspath", ""))))
         if path.suffix == ".ipynb":   # a never-measured notebook: about a minute
             return (0, -seconds.get(path.stem, 60.0), path.name, i)
         return (1, 0.0, "", i)        # unit tests keep their order, after the notebooks

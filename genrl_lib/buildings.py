@@ -50,7 +50,8 @@ from genrl_lib.checks import check_bool
 from genrl_lib.seeding import check_seed
 
 __all__ = ["BUILDINGS", "PERIODS", "make_building_env", "sinergym_id", "parse_period", "BuildingEnv",
-           "rule_based_expert", "constant_policy", "EpisodeStats", "run_episode", "discrete_setpoints"]
+           "rule_based_expert", "constant_policy", "EpisodeStats", "run_episode", "discrete_setpoints",
+           "comfort_violation", "linear_reward"]
 
 BUILDINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "5zone": ("5zone", ("cool", "hot", "mixed")),
@@ -167,6 +168,50 @@ def discrete_setpoints(env: gym.Env) -> np.ndarray:
     mapping = _find_attr(env, "action_mapping")
     n = env.action_space.n
     return np.stack([np.asarray(mapping(i), dtype=float).reshape(-1) for i in range(n)])
+
+
+def comfort_violation(temperatures, band) -> float:
+    """``ΔT``: how many °C the zones are outside the comfort band, summed over the zones.
+
+    ``ΔT = Σ_zones max(T_low − T, 0, T − T_high)`` (Sinergym's ``LinearReward``); a zone on the band's edge
+    or inside it adds 0.
+
+    Args:
+        temperatures: a zone's air temperature (°C), or one per zone, shape ``(n_zones,)``.
+        band: ``(T_low, T_high)`` in °C, e.g. the winter band ``(20.0, 23.5)``.
+
+    Returns:
+        ``ΔT`` in °C, a float ``>= 0``.
+    """
+    t = np.asarray(temperatures, dtype=float).reshape(-1)
+    low, high = (float(v) for v in band)
+    if not low <= high:
+        raise ValueError(f"band must be (low, high) with low <= high, got {tuple(band)}")
+    return float(np.maximum(np.maximum(low - t, 0.0), t - high).sum())
+
+
+def linear_reward(power, temperatures, band, energy_weight: float = 0.5, lambda_energy: float = 1e-4,
+                  lambda_temperature: float = 1.0) -> float:
+    """Sinergym's linear reward of one step, ``r = −w λ_E P − (1 − w) λ_T ΔT``.
+
+    The defaults are the weights of the book's buildings (``w = 0.5``, ``λ_E = 1e-4`` per W,
+    ``λ_T = 1`` per °C); the env's own are ``env.unwrapped.reward_fn.W_energy``, ``.lambda_energy`` and
+    ``.lambda_temp``.
+
+    Args:
+        power: HVAC electric power ``P`` (W), or one value per power meter (summed, as Sinergym does).
+        temperatures: zone air temperatures (°C), ``(n_zones,)``; see :func:`comfort_violation`.
+        band: ``(T_low, T_high)``, the comfort band of the season (°C).
+        energy_weight, lambda_energy, lambda_temperature: ``w``, ``λ_E``, ``λ_T``.
+
+    Returns:
+        The reward, a float ``<= 0``.
+    """
+    if not 0.0 <= energy_weight <= 1.0:
+        raise ValueError(f"energy_weight must be in [0, 1], got {energy_weight!r}")
+    p = float(np.sum(np.asarray(power, dtype=float)))
+    return (-energy_weight * lambda_energy * p
+            - (1.0 - energy_weight) * lambda_temperature * comfort_violation(temperatures, band))
 
 
 def _find_attr(env, name):

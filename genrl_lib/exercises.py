@@ -78,6 +78,8 @@ def _as_array(value) -> np.ndarray:
     """A returned value as a NumPy array (torch tensors included); raises TypeError for non-numbers."""
     if hasattr(value, "detach"):              # a torch tensor, possibly requiring grad
         value = value.detach().cpu().numpy()
+    elif isinstance(value, (tuple, list)):    # several results, e.g. (d_loss, g_loss) as tensors
+        value = [v.detach().cpu().numpy() if hasattr(v, "detach") else v for v in value]
     arr = np.asarray(value)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(type(value).__name__)
@@ -524,3 +526,269 @@ CHECKERS = {"check_q_update": check_q_update, "check_epsilon_greedy_probs": chec
             "check_returns_to_go": check_returns_to_go, "check_reinforce_loss": check_reinforce_loss,
             "check_clipped_surrogate": check_clipped_surrogate, "check_gae": check_gae}
 """Every checker by name (``tests/test_exercises.py`` finds the chapters' check calls by these names)."""
+
+
+# ---- generative models, GAIL, HQL and the buildings: answers from genrl_lib.generative, .gail, .hql, .buildings ----
+# The modules are imported inside the case builders: importing genrl_lib.exercises stays as light as NumPy.
+
+def _torch64(x):
+    import torch
+
+    return torch.as_tensor(np.asarray(x, dtype=float), dtype=torch.float64)
+
+
+def _vae_loss_cases() -> list[Case]:
+    from genrl_lib.generative import vae_loss_terms
+
+    rng = np.random.default_rng(20)
+    cases = []
+    for n, dim, latent, kind in [(3, 4, 2, "random"), (2, 5, 2, "prior"), (1, 6, 3, "wide"), (4, 3, 1, "half")]:
+        x = np.round(rng.uniform(0.0, 1.0, size=(n, dim)), 2)
+        logits = np.round(rng.normal(0.0, 2.0, size=(n, dim)), 2)
+        mu = np.round(rng.normal(0.0, 1.0, size=(n, latent)), 2)
+        logvar = np.round(rng.normal(0.0, 0.7, size=(n, latent)), 2)
+        if kind == "prior":      # q(z|x) = N(0, I): the KL term is 0; binary pixels
+            mu, logvar, x = np.zeros_like(mu), np.zeros_like(logvar), (x > 0.5).astype(float)
+        elif kind == "wide":     # a very narrow and a very wide posterior
+            logvar = np.array([[-3.0, 0.0, 2.5]])
+        elif kind == "half":     # logits 0: every pixel probability is 1/2
+            logits = np.zeros_like(logits)
+        rec, kl = vae_loss_terms(_torch64(x), _torch64(logits), _torch64(mu), _torch64(logvar))
+        cases.append(Case(("x", "logits", "mu", "logvar"), (x, logits, mu, logvar), float((rec + kl).mean())))
+    return cases
+
+
+def check_vae_loss(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(x, logits, mu, logvar) -> −ELBO``, the mean over the batch of the binary cross-entropy of
+    ``x`` under ``σ(logits)`` (summed over pixels) plus ``KL(N(μ, σ²) ‖ N(0, I))`` (summed over latent
+    dimensions), against :func:`genrl_lib.generative.vae_loss_terms`: four batches, one with ``q(z|x) = N(0, I)``
+    (KL = 0), one with a very narrow and a very wide posterior, one with logits 0.
+
+    Args:
+        fn: the student's function (NumPy arrays in: ``x`` and ``logits`` ``(n, dim)``, ``mu`` and ``logvar``
+            ``(n, latent_dim)``; one number out).
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _vae_loss_cases(), name="the VAE loss (−ELBO)",
+                     returns="one number, the mean over the batch of reconstruction + KL, in nats", quiet=quiet)
+
+
+def _gan_losses_cases() -> list[Case]:
+    from genrl_lib.generative import gan_discriminator_loss, gan_generator_loss
+
+    rng = np.random.default_rng(21)
+    r4, f4 = np.round(rng.normal(1.0, 1.5, size=4), 2), np.round(rng.normal(-1.0, 1.5, size=4), 2)
+    specs = [(r4, f4, "vanilla"), (r4, f4, "non_saturating"),                # the same logits, both losses
+             (np.zeros(3), np.zeros(3), "vanilla"),                          # D = 1/2 everywhere
+             (np.full(2, 5.0), np.full(3, -5.0), "vanilla"),                 # D wins: the vanilla loss is flat
+             (np.full(2, 5.0), np.full(3, -5.0), "non_saturating"),
+             (np.round(rng.normal(size=3), 2), np.round(rng.normal(size=5), 2), "non_saturating")]   # 3 real, 5 fake
+    cases = []
+    for real, fake, loss in specs:
+        d = gan_discriminator_loss(_torch64(real), _torch64(fake))
+        g = gan_generator_loss(_torch64(fake), loss)
+        cases.append(Case(("d_real", "d_fake", "loss"), (real, fake, loss), [float(d), float(g)]))
+    return cases
+
+
+def check_gan_losses(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(d_real, d_fake, loss) -> (d_loss, g_loss)`` against
+    :func:`genrl_lib.generative.gan_discriminator_loss` and :func:`~genrl_lib.generative.gan_generator_loss`:
+    the discriminator's and the generator's loss (``loss`` is ``"vanilla"`` or ``"non_saturating"``) from the
+    discriminator's logits on real and generated samples; cases with ``D = 1/2``, with a winning ``D`` and with
+    batches of different sizes.
+
+    Args:
+        fn: the student's function; it returns the two losses, ``d_loss, g_loss``.
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _gan_losses_cases(), name="the GAN losses",
+                     returns="two numbers, (d_loss, g_loss): the discriminator's and the generator's loss", quiet=quiet)
+
+
+def _gail_disc_cases() -> list[Case]:
+    import torch
+
+    from genrl_lib.gail import discriminator_loss
+
+    rng = np.random.default_rng(22)
+    specs = [(np.round(rng.normal(0.5, 1.5, size=4), 2), np.round(rng.normal(-0.5, 1.5, size=4), 2)),
+             (np.zeros(3), np.zeros(3)),                                  # D = 1/2 on every pair
+             (np.array([12.0, 9.0]), np.array([-11.0, -10.0])),           # a confident, correct discriminator
+             (np.array([-3.0, -2.0]), np.array([2.0, 4.0])),              # a confident, wrong one
+             (np.round(rng.normal(size=5), 2), np.round(rng.normal(size=3), 2))]   # 5 policy, 3 expert pairs
+    cases = []
+    for zp, ze in specs:
+        loss, _, _ = discriminator_loss(torch.nn.Identity(), _torch64(zp)[:, None], _torch64(ze)[:, None])
+        cases.append(Case(("z_policy", "z_expert"), (zp, ze), float(loss)))
+    return cases
+
+
+def check_gail_discriminator_loss(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(z_policy, z_expert) -> loss``, GAIL's discriminator loss from the logits ``z = logit D`` on the
+    learner's and the expert's pairs (``D`` = the probability that a pair came from the LEARNER), against
+    :func:`genrl_lib.gail.discriminator_loss` without gradient penalty: five batches, with ``D = 1/2``, a
+    confident right and a confident wrong discriminator, and batches of different sizes.
+
+    Args:
+        fn: the student's function (two NumPy arrays of logits in, one number out).
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _gail_disc_cases(), name="GAIL's discriminator loss",
+                     returns="one number: the mean cross-entropy on the policy's pairs plus that on the expert's",
+                     quiet=quiet)
+
+
+def _gail_reward_cases() -> list[Case]:
+    import torch
+
+    from genrl_lib.gail import disc_reward
+
+    d_main = np.array([0.5, 0.8, 0.2, 0.99, 0.01])       # 1/2, learner-like, expert-like, and confident ones
+    d_more = np.array([0.999, 0.3, 0.001])
+    cases = []
+    for d in (d_main, d_more):
+        for form in ("positive", "negative", "logit"):
+            r = disc_reward(torch.logit(_torch64(d)), form).numpy()
+            cases.append(Case(("d", "form"), (d, form), r))
+    return cases
+
+
+def check_gail_reward(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(d, form) -> rewards``, GAIL's reward of each pair from ``D(s, a)`` (the probability that the
+    pair came from the learner), for ``form`` ``"positive"`` (``−log D``), ``"negative"`` (``log(1 − D)``) and
+    ``"logit"`` (``log(1 − D) − log D``), against :func:`genrl_lib.gail.disc_reward`; ``D`` from 0.001 to 0.999.
+
+    Args:
+        fn: the student's function (a NumPy array of probabilities and a string in, one reward per pair out).
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _gail_reward_cases(), name="GAIL's reward", returns="one reward per pair, shape (B,)",
+                     quiet=quiet)
+
+
+def _hql_agreement_cases() -> list[Case]:
+    from genrl_lib.hql import greedy_agreement
+    from genrl_lib.tabular import greedy_policy
+
+    rng = np.random.default_rng(23)
+    cases = []
+    for n, n_s, n_a, kind in [(3, 6, 3, "random"), (2, 5, 4, "ties"), (4, 8, 2, "mask"), (1, 4, 3, "copy")]:
+        expert = np.round(rng.normal(0.0, 2.0, size=(n_s, n_a)), 1)
+        tables = np.round(rng.normal(0.0, 2.0, size=(n, n_s, n_a)), 1)
+        states = np.ones(n_s, dtype=bool)
+        if kind == "ties":       # integer tables: equal entries, argmax takes the lowest action
+            expert, tables = rng.integers(0, 2, size=(n_s, n_a)).astype(float), \
+                rng.integers(0, 2, size=(n, n_s, n_a)).astype(float)
+            tables[0, 0] = 0.0   # a row of equal values: its greedy action is 0
+        elif kind == "mask":     # only some states count
+            states = np.array([True, False, True, True, False, False, True, False])
+            tables[0] = expert + 0.01
+        elif kind == "copy":     # the expert itself, shifted by a constant: agreement 1
+            tables[0] = expert - 3.0
+        pols = np.stack([greedy_policy(t) for t in tables])
+        expected = greedy_agreement(pols, greedy_policy(expert), states)[:, 0]
+        cases.append(Case(("tables", "expert", "states"), (tables, expert, states), expected))
+    return cases
+
+
+def check_greedy_agreement(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(tables, expert, states) -> agreement``: for each Q-table of ``tables`` ``(n, S, A)``, the
+    fraction of the states ``states`` (a boolean mask ``(S,)``) where its greedy action ``argmax_a Q(s, a)``
+    (ties to the lowest action) equals that of ``expert`` ``(S, A)``; against :func:`genrl_lib.hql.greedy_agreement`
+    on :func:`genrl_lib.tabular.greedy_policy` (ties, a mask, a shifted copy of the expert included).
+
+    Args:
+        fn: the student's function.
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _hql_agreement_cases(), name="the greedy agreement",
+                     returns="one fraction in [0, 1] per table, shape (n,)", quiet=quiet)
+
+
+def _generator_gradient_cases() -> list[Case]:
+    import torch
+
+    from genrl_lib.generative import gan_generator_loss
+
+    rng = np.random.default_rng(24)
+    specs = [(np.array([-8.0, -2.0, 0.0, 1.5]), "vanilla"), (np.array([-8.0, -2.0, 0.0, 1.5]), "non_saturating"),
+             (np.round(rng.normal(-3.0, 2.0, size=6), 2), "vanilla"), (np.array([-12.0]), "non_saturating"),
+             (np.array([-12.0]), "vanilla")]
+    cases = []
+    for logits, loss in specs:
+        z = _torch64(logits).requires_grad_(True)
+        (grad,) = torch.autograd.grad(gan_generator_loss(z, loss), z)
+        cases.append(Case(("logits", "loss"), (logits, loss), grad.numpy()))
+    return cases
+
+
+def check_generator_gradient(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(logits, loss) -> gradient``: the derivative of the generator's loss (the mean over the ``m``
+    generated tables of ``log(1 − D)`` for ``"vanilla"``, of ``−log D`` for ``"non_saturating"``, ``D = σ(ℓ)``)
+    with respect to each logit ``ℓ_i``, against torch's autograd of :func:`genrl_lib.generative.gan_generator_loss`;
+    logits from −12 (``D`` wins) to 1.5.
+
+    Args:
+        fn: the student's function (a NumPy array of logits and a string in).
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _generator_gradient_cases(), name="the generator's gradient",
+                     returns="one derivative per logit, shape (m,)", atol=1e-9, quiet=quiet)
+
+
+def _linear_reward_cases() -> list[Case]:
+    from genrl_lib.buildings import linear_reward
+
+    winter, summer = (20.0, 23.5), (23.0, 26.0)
+    specs = [(3000.0, [21.0], winter),                 # comfortable: only the energy term
+             (4500.0, [19.2], winter),                 # too cold
+             (1200.0, [26.8], summer),                 # too warm in summer
+             (2500.0, [18.5, 24.0], winter),           # two zones, one too cold and one too warm
+             (800.0, [23.5, 20.0], winter),            # on the edges of the band: comfortable
+             (0.0, [22.0, 27.5], summer)]              # the HVAC off
+    return [Case(("power", "temperatures", "band"), (p, np.array(t), band), linear_reward(p, t, band))
+            for p, t, band in specs]
+
+
+def check_linear_reward(fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``fn(power, temperatures, band) -> r``, Sinergym's linear reward of one step with the book's weights
+    (``w = 0.5``, ``λ_E = 1e-4``, ``λ_T = 1``), against :func:`genrl_lib.buildings.linear_reward`: one and two
+    zones, both comfort bands, zones on the band's edges, the HVAC off.
+
+    Args:
+        fn: the student's function (a power in W, a NumPy array of zone temperatures in °C and a
+            ``(low, high)`` band in).
+        quiet: do not print the verdict.
+
+    Returns:
+        :class:`CheckResult`, truthy if all cases pass.
+    """
+    return run_check(fn, _linear_reward_cases(), name="the linear reward", returns="one number, the step's reward",
+                     quiet=quiet)
+
+
+CHECKERS.update({"check_vae_loss": check_vae_loss, "check_gan_losses": check_gan_losses,
+                 "check_gail_discriminator_loss": check_gail_discriminator_loss, "check_gail_reward": check_gail_reward,
+                 "check_greedy_agreement": check_greedy_agreement, "check_generator_gradient": check_generator_gradient,
+                 "check_linear_reward": check_linear_reward})
+__all__ += ["check_vae_loss", "check_gan_losses", "check_gail_discriminator_loss", "check_gail_reward",
+            "check_greedy_agreement", "check_generator_gradient", "check_linear_reward"]

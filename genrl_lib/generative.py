@@ -40,7 +40,7 @@ from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["Normalizer", "corrupt", "AEConfig", "Autoencoder", "VAEConfig", "VAE", "ConvVAEConfig", "ConvVAE",
-           "GANConfig", "GAN",
+           "GANConfig", "GAN", "vae_loss_terms", "gan_discriminator_loss", "gan_generator_loss",
            "ModeStats", "mode_stats", "mode_coverage", "high_quality_fraction", "reconstruction_error",
            "plot_image_rows"]
 
@@ -442,13 +442,7 @@ class VAE(_FlatModel):
         """Per-example reconstruction term ``-log p(x|z)`` and ``KL(q(z|x) || N(0, I))``, each ``(n,)``."""
         mu, logvar = self.encoder(x).chunk(2, dim=1)
         z = mu + torch.exp(0.5 * logvar) * eps                                  # z = μ + σ ⊙ ε
-        out = self.decoder(z)
-        if self.config.likelihood == "bernoulli":                              # -log p(x|z), Bernoulli
-            rec = F.binary_cross_entropy_with_logits(out, x, reduction="none").sum(1)
-        else:                                                                   # -log p(x|z), N(out, I) + const
-            rec = 0.5 * ((out - x) ** 2).sum(1)
-        kl = 0.5 * (mu ** 2 + logvar.exp() - 1.0 - logvar).sum(1)               # KL(N(μ, σ²) || N(0, I))
-        return rec, kl
+        return vae_loss_terms(x, self.decoder(z), mu, logvar, self.config.likelihood)
 
     @single_thread()   # the same numbers for a seed whatever the thread settings (genrl_lib.seeding)
     def fit(self, data, epochs: int = 50, *, progress: bool = True) -> dict[str, list[float]]:
@@ -575,6 +569,89 @@ class ConvVAE(VAE):
 GAN_LOSSES = ("vanilla", "non_saturating", "wasserstein")
 
 
+# --------------------------------------------------------------------------------------------------
+# The losses the chapter teaches, one function each (the models' training loops call them)
+# --------------------------------------------------------------------------------------------------
+_LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+def vae_loss_terms(x: torch.Tensor, out: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+                   likelihood: str = "bernoulli") -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The two terms of the negative ELBO of a VAE, per example: ``-ELBO(x) = rec + kl``.
+
+    With a Gaussian encoder ``q(z|x) = N(μ, diag σ²)`` and the prior ``p(z) = N(0, I)``:
+
+        rec = −log p(x | z) = −Σ_j [x_j log p_j + (1 − x_j) log(1 − p_j)],  p = σ(out)   (Bernoulli pixels)
+            or ½ Σ_j (out_j − x_j)²                                            (Gaussian, unit variance, + const)
+        kl  = KL(q(z|x) ‖ N(0, I)) = ½ Σ_k (μ_k² + σ_k² − 1 − log σ_k²)
+
+    Args:
+        x: ``(n, dim)`` data (in ``[0, 1]`` for ``"bernoulli"``).
+        out: ``(n, dim)`` decoder output for one sample ``z``: logits of the pixel probabilities
+            (``"bernoulli"``) or the mean (``"gaussian"``).
+        mu, logvar: ``(n, latent_dim)`` encoder outputs ``μ`` and ``log σ²``.
+        likelihood: ``"bernoulli"`` or ``"gaussian"``.
+
+    Returns:
+        ``(rec, kl)``, each ``(n,)``, in nats; differentiable.
+    """
+    if likelihood not in _LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {_LIKELIHOODS}, got {likelihood!r}")
+    if likelihood == "bernoulli":                                               # -log p(x|z), Bernoulli
+        rec = F.binary_cross_entropy_with_logits(out, x, reduction="none").sum(1)
+    else:                                                                       # -log p(x|z), N(out, I) + const
+        rec = 0.5 * ((out - x) ** 2).sum(1)
+    kl = 0.5 * (mu ** 2 + logvar.exp() - 1.0 - logvar).sum(1)                   # KL(N(μ, σ²) || N(0, I))
+    return rec, kl
+
+
+def gan_discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    r"""The discriminator's loss of the GAN game, as a minimization (Goodfellow et al., Algorithm 1).
+
+    ``D(x) = σ(ℓ(x))`` is the probability that ``x`` is real. ``D`` ascends
+    ``E_x[log D(x)] + E_z[log(1 − D(G(z)))]``, i.e. descends
+
+        L_D = −(1/m) Σ_i log σ(ℓ_i^real) − (1/m') Σ_i log(1 − σ(ℓ_i^fake)),
+
+    binary cross-entropy with label 1 on the real samples and 0 on the generated ones.
+
+    Args:
+        d_real: ``(m,)`` discriminator logits on real samples.
+        d_fake: ``(m',)`` logits on generated samples.
+
+    Returns:
+        A 0-d tensor (nats), differentiable.
+    """
+    return (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+            + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+
+
+def gan_generator_loss(d_fake: torch.Tensor, loss: str = "non_saturating") -> torch.Tensor:
+    r"""The generator's loss, as a minimization, from the discriminator's logits on generated samples.
+
+    With ``D = σ(ℓ)`` on ``m`` generated samples:
+
+    * ``"vanilla"`` (minimax): ``(1/m) Σ_i log(1 − σ(ℓ_i))``, flat where ``D(G(z)) ≈ 0`` (its gradient in
+      ``ℓ_i`` is ``−σ(ℓ_i)/m``: it saturates when ``D`` wins);
+    * ``"non_saturating"``: ``−(1/m) Σ_i log σ(ℓ_i)`` (gradient ``−(1 − σ(ℓ_i))/m``, strong when ``D`` wins);
+    * ``"wasserstein"``: ``−(1/m) Σ_i ℓ_i`` (``ℓ`` is a critic's score, not a logit).
+
+    Args:
+        d_fake: ``(m,)`` discriminator logits (critic scores) on generated samples.
+        loss: one of ``GAN_LOSSES``.
+
+    Returns:
+        A 0-d tensor, differentiable.
+    """
+    if loss == "vanilla":           # descend log(1 - D(G(z)))  (saturates when D wins)
+        return -F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+    if loss == "non_saturating":    # ascend log D(G(z))  <=>  descend BCE(D(G(z)), 1)
+        return F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+    if loss == "wasserstein":       # ascend E[D(G(z))]
+        return -d_fake.mean()
+    raise ValueError(f"loss must be one of {GAN_LOSSES}, got {loss!r}")
+
+
 @dataclass
 class GANConfig:
     """GAN hyperparameters (defaults work on 2-D toys and on digits).
@@ -676,17 +753,11 @@ class GAN(_FlatModel):
             loss = d_fake.mean() - d_real.mean() + self.config.gp_weight * gp
             return loss, d_real.mean().item(), d_fake.mean().item()
         # ascend log D(x) + log(1 - D(G(z)))  <=>  descend BCE(D(x), 1) + BCE(D(G(z)), 0)
-        loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-                + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+        loss = gan_discriminator_loss(d_real, d_fake)
         return loss, torch.sigmoid(d_real).mean().item(), torch.sigmoid(d_fake).mean().item()
 
     def _g_loss(self, fake: torch.Tensor) -> torch.Tensor:
-        d_fake = self.discriminator(fake).squeeze(1)
-        if self.config.loss == "vanilla":           # descend log(1 - D(G(z)))  (saturates when D wins)
-            return -F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
-        if self.config.loss == "non_saturating":    # ascend log D(G(z))  <=>  descend BCE(D(G(z)), 1)
-            return F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
-        return -d_fake.mean()                       # wasserstein: ascend E[D(G(z))]
+        return gan_generator_loss(self.discriminator(fake).squeeze(1), self.config.loss)
 
     @single_thread()   # the same numbers for a seed whatever the thread settings (genrl_lib.seeding)
     def fit(self, data, epochs: int = 100, *, steps: int | None = None, progress: bool = True

@@ -31,6 +31,8 @@ import re
 import sys
 from pathlib import Path
 
+from genrl_lib.exercises import CHECKERS as EXERCISE_CHECKERS
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 OUT = ROOT / "book" / "_data" / "course_tables.md"
@@ -40,16 +42,7 @@ WORDS_PER_MINUTE = 120
 CODE_LINES_PER_MINUTE = 15
 MIN_PER_NUMERIC = 10
 MIN_PER_CODING = 20
-
-
-def _checkers() -> tuple[str, ...]:
-    """The names of ``genrl_lib.exercises.CHECKERS`` (a coding exercise's check calls one of them)."""
-    from genrl_lib.exercises import CHECKERS as checkers
-
-    return tuple(checkers)
-
-
-CHECKERS = _checkers()
+CHECKERS = tuple(EXERCISE_CHECKERS)   # a coding exercise calls one of them (genrl_lib.exercises)
 
 
 def toc_chapters(root: Path = ROOT) -> list[Path]:

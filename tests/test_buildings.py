@@ -9,8 +9,10 @@ import pytest
 
 from genrl_lib.buildings import (
     PERIODS,
+    comfort_violation,
     constant_policy,
     discrete_setpoints,
+    linear_reward,
     make_building_env,
     parse_period,
     rule_based_expert,
@@ -28,6 +30,32 @@ def test_ids_and_periods():
     assert parse_period("july") == (1, 7, 1991, 31, 7, 1991)
     assert parse_period(((2, 1), (2, 28))) == (1, 2, 1991, 28, 2, 1991)
     assert len(PERIODS) == 15
+
+
+def test_comfort_violation_and_linear_reward():
+    assert comfort_violation([21.0], (20.0, 23.5)) == 0.0
+    assert comfort_violation([20.0, 23.5], (20.0, 23.5)) == 0.0                   # the edges are comfortable
+    assert comfort_violation([19.0, 24.5, 22.0], (20.0, 23.5)) == pytest.approx(2.0)
+    assert comfort_violation(27.0, (23.0, 26.0)) == pytest.approx(1.0)
+    assert linear_reward(4000.0, [19.4], (20.0, 23.5)) == pytest.approx(-0.2 - 0.3)
+    assert linear_reward([1000.0, 3000.0], [19.4], (20.0, 23.5)) == pytest.approx(-0.5)   # meters are summed
+    assert linear_reward(0.0, [22.0], (20.0, 23.5)) == 0.0
+    assert linear_reward(2000.0, [18.0], (20.0, 23.5), energy_weight=1.0) == pytest.approx(-0.2)
+    with pytest.raises(ValueError, match="low <= high"):
+        comfort_violation([21.0], (23.5, 20.0))
+    with pytest.raises(ValueError, match="energy_weight must be in"):
+        linear_reward(1.0, [21.0], (20.0, 23.5), energy_weight=1.5)
+
+
+def test_linear_reward_is_sinergyms():
+    rewards = pytest.importorskip("sinergym.utils.rewards")
+    rf = rewards.LinearReward(["t1", "t2"], ["p"], (20.0, 23.5), (23.0, 26.0), energy_weight=0.5,
+                              lambda_energy=1e-4, lambda_temperature=1.0)
+    for month, day, t1, t2, p in [(1, 5, 19.2, 24.0, 4000.0), (7, 1, 22.0, 26.5, 1200.0), (6, 1, 23.0, 26.0, 0.0),
+                                  (12, 31, 21.0, 22.0, 2500.0)]:
+        band = (23.0, 26.0) if (6, 1) <= (month, day) <= (9, 30) else (20.0, 23.5)
+        expected = rf({"month": month, "day_of_month": day, "t1": t1, "t2": t2, "p": p})[0]
+        assert linear_reward(p, [t1, t2], band) == pytest.approx(expected, abs=1e-12)
 
 
 def test_bad_inputs_name_the_fix():

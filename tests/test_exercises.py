@@ -85,6 +85,8 @@ def test_the_chapters_have_their_coding_exercises():
         per.setdefault(e["chapter"], set()).add(e["label"])
     for chapter in ("rl_basics", "q_learning", "dqn", "policy_gradients", "ppo"):
         assert len(per.get(chapter, ())) >= 2, f"{chapter}: {len(per.get(chapter, ()))} coding exercises, want >= 2"
+    for chapter, want in (("generative_models", 2), ("gail", 2), ("hql", 2), ("buildings", 1)):
+        assert len(per.get(chapter, ())) >= want, f"{chapter}: {len(per.get(chapter, ()))} coding exercises, want >= {want}"
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
@@ -267,3 +269,15 @@ def test_the_new_checkers_report_shape_nan_and_exceptions():
     assert r.passed is False and "NaN" in r.message
     r = exercises.check_bellman_backup(lambda v, T, R, pi, g: T @ v @ pi, quiet=True)   # wrong matrix product
     assert r.passed is False and "raised ValueError" in r.message and "the input" in r.message
+def test_a_pair_of_tensors_that_require_grad_is_read_as_two_numbers():
+    import torch
+
+    def gan_losses(d_real, d_fake, loss):   # the right answer, as torch tensors still attached to a graph
+        r = torch.tensor(d_real, requires_grad=True)
+        f = torch.tensor(d_fake, requires_grad=True)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        d_loss = bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f))
+        g_loss = -bce(f, torch.zeros_like(f)) if loss == "vanilla" else bce(f, torch.ones_like(f))
+        return d_loss, g_loss
+
+    assert exercises.check_gan_losses(gan_losses, quiet=True).passed is True

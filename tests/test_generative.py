@@ -14,11 +14,14 @@ from genrl_lib.generative import (
     Normalizer,
     VAEConfig,
     corrupt,
+    gan_discriminator_loss,
+    gan_generator_loss,
     high_quality_fraction,
     mode_coverage,
     mode_stats,
     plot_image_rows,
     reconstruction_error,
+    vae_loss_terms,
 )
 from genrl_lib.io import save_arrays
 
@@ -152,6 +155,57 @@ def test_gan_generator_losses_match_the_equations():
         assert gan._g_loss(fake).item() == pytest.approx(torch.log(1 - D).mean().item(), abs=1e-5)
         gan.config.loss = "non_saturating"
         assert gan._g_loss(fake).item() == pytest.approx(-torch.log(D).mean().item(), abs=1e-5)
+
+
+def test_vae_loss_terms_match_the_closed_forms():
+    x = torch.tensor([[0.0, 1.0, 0.25], [1.0, 1.0, 0.0]], dtype=torch.float64)
+    out = torch.tensor([[0.5, -1.0, 2.0], [0.0, 3.0, -2.0]], dtype=torch.float64)
+    mu = torch.tensor([[0.0, 0.0], [1.0, -2.0]], dtype=torch.float64)
+    logvar = torch.tensor([[0.0, 0.0], [np.log(4.0), -1.0]], dtype=torch.float64)
+    rec, kl = vae_loss_terms(x, out, mu, logvar)
+    assert rec.shape == kl.shape == (2,)
+    p = torch.sigmoid(out)
+    assert torch.allclose(rec, -(x * p.log() + (1 - x) * (1 - p).log()).sum(1))
+    assert kl[0].item() == 0.0                                    # q(z|x) = N(0, I)
+    assert kl[1].item() == pytest.approx(0.5 * (1 + 4 - 1 - np.log(4.0) + 4 + np.exp(-1.0) - 1 + 1.0))
+    rec_g, _ = vae_loss_terms(x, out, mu, logvar, likelihood="gaussian")
+    assert torch.allclose(rec_g, 0.5 * ((out - x) ** 2).sum(1))
+    with pytest.raises(ValueError, match="likelihood must be one of"):
+        vae_loss_terms(x, out, mu, logvar, likelihood="poisson")
+
+
+def test_vae_descends_the_loss_terms():
+    vae = VAE(8, VAEConfig(latent_dim=2, hidden=(16,), normalize=None, seed=0))
+    vae.fit(DATA8, epochs=1, progress=False)
+    x = torch.from_numpy(DATA8[:5])
+    eps = torch.zeros(5, 2)
+    with torch.no_grad():
+        rec, kl = vae._terms(x, eps)
+        mu, logvar = vae.encoder(x).chunk(2, dim=1)
+        rec2, kl2 = vae_loss_terms(x, vae.decoder(mu), mu, logvar)
+    assert torch.equal(rec, rec2) and torch.equal(kl, kl2)
+
+
+def test_gan_loss_functions_match_the_equations():
+    real, fake = torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64), torch.tensor([-3.0, 0.0], dtype=torch.float64)
+    d_r, d_f = torch.sigmoid(real), torch.sigmoid(fake)
+    assert gan_discriminator_loss(real, fake).item() == pytest.approx(
+        -(d_r.log().mean() + (1 - d_f).log().mean()).item())
+    assert gan_discriminator_loss(torch.zeros(4), torch.zeros(4)).item() == pytest.approx(2 * np.log(2))
+    assert gan_generator_loss(fake, "vanilla").item() == pytest.approx((1 - d_f).log().mean().item())
+    assert gan_generator_loss(fake, "non_saturating").item() == pytest.approx(-d_f.log().mean().item())
+    assert gan_generator_loss(fake, "wasserstein").item() == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        gan_generator_loss(fake, "hinge")
+
+
+def test_the_vanilla_generator_gradient_saturates():
+    z = torch.tensor([-8.0, 0.0], dtype=torch.float64, requires_grad=True)
+    (g_van,) = torch.autograd.grad(gan_generator_loss(z, "vanilla"), z)
+    (g_ns,) = torch.autograd.grad(gan_generator_loss(z, "non_saturating"), z)
+    d = torch.sigmoid(z).detach()
+    assert torch.allclose(g_van, -d / 2) and torch.allclose(g_ns, -(1 - d) / 2)
+    assert g_ns[0] / g_van[0] > 1000                              # D wins: only the non-saturating loss pulls
 
 
 def test_gan_fits_a_single_gaussian():
