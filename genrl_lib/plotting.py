@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 __all__ = ["plot_learning_curves", "plot_value_heatmap", "record_episode", "animate_frames", "animate_episode",
-           "animate_side_by_side", "plot_diagram", "smooth"]
+           "animate_side_by_side", "animate_traces", "plot_diagram", "smooth"]
 
 
 def smooth(y: np.ndarray, window: int) -> np.ndarray:
@@ -237,6 +237,78 @@ def animate_side_by_side(panels: Mapping[str, Sequence[np.ndarray]], fps: int = 
                 line = caps[min(i, len(caps) - 1)] if len(caps) else ""
                 txt.set_text(line + (" (ended)" if i >= len(frames) else ""))
         return images
+
+    anim = animation.FuncAnimation(fig, draw, frames=len(kept), interval=1000 / fps)
+    html = anim.to_jshtml(default_mode="once")
+    plt.close(fig)
+    return HTML(html)
+
+
+def animate_traces(traces: Mapping[str, np.ndarray], x: np.ndarray | None = None, *, band: tuple[float, float] | None = None,
+                   every: int = 1, fps: int = 12, xlabel: str = "step", ylabel: str = "", title: str | None = None,
+                   band_label: str = "comfort band", figsize: tuple[float, float] = (7.0, 3.0)):
+    """Time series drawn as they unfold, in one inline animation (e.g. a building's indoor temperature over a day
+    under several controllers, against its comfort band).
+
+    Args:
+        traces: ``{label: values (T,)}``; every trace has the same length T >= 2 and finite values.
+        x: ``(T,)`` positions of the values on the horizontal axis (default ``0 .. T-1``).
+        band: ``(low, high)`` shaded as a horizontal band, or ``None``.
+        every: draw every ``every``-th step as a frame (the last step is always drawn).
+        fps: frames per second of playback.
+        xlabel, ylabel, title, band_label, figsize: the figure's labels and size (inches).
+
+    Returns:
+        ``IPython.display.HTML`` with the animation (matplotlib's ``to_jshtml``: no network needed to play it).
+
+    Raises:
+        ValueError: ``traces`` is empty, a trace is not 1-D, has fewer than 2 values, another length than the
+            others or than ``x``, or holds NaN/inf; ``band`` is not ``(low, high)`` with ``low < high``.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML
+    from matplotlib import animation
+
+    if not traces:
+        raise ValueError("traces is empty: pass {label: values of shape (T,)}")
+    ys = {k: np.asarray(v, dtype=float) for k, v in traces.items()}
+    n = len(next(iter(ys.values())))
+    for k, y in ys.items():
+        if y.ndim != 1 or len(y) < 2:
+            raise ValueError(f"trace {k!r} has shape {y.shape}; each trace must be 1-D with at least 2 values")
+        if len(y) != n:
+            raise ValueError(f"trace {k!r} has {len(y)} values, the first has {n}: give every trace the same length")
+        if not np.isfinite(y).all():
+            raise ValueError(f"trace {k!r} holds NaN or inf values")
+    xs = np.arange(n) if x is None else np.asarray(x, dtype=float)
+    if xs.shape != (n,):
+        raise ValueError(f"x has shape {xs.shape}; it must be ({n},), one position per value")
+    if band is not None and (len(band) != 2 or not band[0] < band[1]):
+        raise ValueError(f"band must be (low, high) with low < high, got {band!r}")
+    every = max(1, int(every))
+    kept = list(range(1, n, every))
+    if kept[-1] != n - 1:
+        kept.append(n - 1)
+    fig, ax = plt.subplots(figsize=figsize)
+    if band is not None:
+        ax.axhspan(*band, color="tab:green", alpha=0.15, label=band_label)
+    lines = {k: ax.plot([], [], lw=1.2, label=k)[0] for k in ys}
+    lo = min(y.min() for y in ys.values())
+    hi = max(y.max() for y in ys.values())
+    if band is not None:
+        lo, hi = min(lo, band[0]), max(hi, band[1])
+    pad = 0.05 * (hi - lo or 1.0)
+    ax.set(xlim=(xs[0], xs[-1]), ylim=(lo - pad, hi + pad), xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(loc="upper right", fontsize=7)
+    fig.tight_layout()
+
+    def draw(k):
+        i = kept[k] + 1
+        for name, line in lines.items():
+            line.set_data(xs[:i], ys[name][:i])
+        return list(lines.values())
 
     anim = animation.FuncAnimation(fig, draw, frames=len(kept), interval=1000 / fps)
     html = anim.to_jshtml(default_mode="once")

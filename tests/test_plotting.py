@@ -10,6 +10,7 @@ from genrl_lib.plotting import (  # noqa: E402
     animate_episode,
     animate_frames,
     animate_side_by_side,
+    animate_traces,
     plot_learning_curves,
     plot_value_heatmap,
     record_episode,
@@ -105,3 +106,19 @@ def test_plot_diagram_boxes_arrows_and_errors():
         plot_diagram({"a": (0.2, 0.5, "A")}, [("a", "c")])
     with pytest.raises(ValueError, match="empty"):
         plot_diagram({}, [])
+
+
+def test_animate_traces_draws_each_trace_and_refuses_bad_input():
+    y = np.linspace(18, 24, 10)
+    html = animate_traces({"a": y, "b": y[::-1]}, x=np.arange(10) / 4, band=(20.0, 23.5), every=3, ylabel="°C")
+    assert "<script" in html.data and html.data.count("data:image/png") >= 4     # frames at steps 1, 4, 7, 9
+    with pytest.raises(ValueError, match="empty"):
+        animate_traces({})
+    with pytest.raises(ValueError, match="same length"):
+        animate_traces({"a": y, "b": y[:5]})
+    with pytest.raises(ValueError, match="NaN"):
+        animate_traces({"a": np.array([1.0, np.nan])})
+    with pytest.raises(ValueError, match="one position per value"):
+        animate_traces({"a": y}, x=np.arange(3))
+    with pytest.raises(ValueError, match="low < high"):
+        animate_traces({"a": y}, band=(23.5, 20.0))
