@@ -44,7 +44,7 @@ help:
 	@echo "make book-force - build the book executing every chapter (ignores the execution cache)"
 	@echo "make check-site - open every page of _build/html in headless Chromium: math, images, MyST, Colab link"
 	@echo "make repo   - rewrite everything derived from repository: in _config.yml, then the twins"
-	@echo "make format - reformat the code cells of book/*.md to <= 88 columns (ruff format via jupytext)"
+	@echo "make format - reflow the visible code cells of book/*.md wider than 88 columns (ruff format via jupytext)"
 	@echo "make install-test - build the wheel, install it in a clean venv as Colab does, run a chapter there"
 
 env: $(STAMP)
@@ -208,7 +208,8 @@ repo: $(STAMP)
 check-repo: $(STAMP)
 	$(VPY) scripts/repo_config.py --check
 
-# Chapter code cells formatted to <= 88 columns (ruff format through jupytext; prose untouched), then the twins.
+# Visible chapter code cells with a line > 88 columns reformatted (ruff format through jupytext; other cells and
+# prose untouched), then the twins.
 format: $(STAMP)
 	$(VPY) scripts/format_chapters.py
 	$(VPY) scripts/twins.py

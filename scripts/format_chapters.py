@@ -1,13 +1,16 @@
 #!/usr/bin/env python
-"""Format the code cells of the book's chapters to at most 88 columns (make format / make check-format).
+"""Reflow the chapter code cells that are too wide to at most 88 columns (make format / make check-format).
 
     python scripts/format_chapters.py                 # rewrite book/*.md in place (code cells only)
     python scripts/format_chapters.py --check         # exit 1 naming every chapter and cell that would change
     python scripts/format_chapters.py book/dqn.md     # only these chapters
 
-Each chapter is read with jupytext and written to a temporary .ipynb, which ``ruff format`` formats in notebook
-mode (it keeps IPython magics and a trailing ``;`` that hides a cell's output) with ``--line-length 88`` and
-``--isolated`` (no project configuration changes the result). The new sources replace the old ones inside the
+Only a visible code cell with a line longer than 88 columns is reformatted; every other cell stays byte for byte
+as written (ruff would make short cells longer, and chapters must stay short), and so do hidden cells
+(``remove-cell``, ``remove-input``: the reader never sees their code) and the Colab setup cell. Each chapter is
+read with jupytext and written to a temporary .ipynb, which ``ruff format`` formats in notebook mode (it keeps
+IPython magics and a trailing ``;`` that hides a cell's output) with ``--line-length 88`` and ``--isolated`` (no
+project configuration changes the result). The new sources of the selected cells replace the old ones inside the
 chapter's ```` ```{code-cell} ```` blocks; prose, cell options and the jupytext header are not touched. Run
 ``make twins`` afterwards (``make format`` does). Lines ruff cannot shorten (long strings, URLs, comments) are
 reported by ``tests/test_format.py``; shorten those by hand.
@@ -31,10 +34,27 @@ LINE_LENGTH = 88
 RUFF = [sys.executable, "-m", "ruff", "format", "--isolated", "--no-cache", f"--line-length={LINE_LENGTH}", "--quiet"]
 
 
+def visible(cell) -> bool:
+    """Whether the reader sees the cell's code (the book hides ``remove-cell`` and ``remove-input`` cells)."""
+    tags = cell.metadata.get("tags", [])
+    return "remove-cell" not in tags and "remove-input" not in tags
+
+
+def too_long(source: str, limit: int = LINE_LENGTH) -> bool:
+    return any(len(line) > limit for line in source.split("\n"))
+
+
+def selected(cell) -> bool:
+    """Whether ``make format`` reformats the code cell: visible, not the Colab setup cell, a line too long."""
+    return visible(cell) and not colab.is_setup_cell(cell) and too_long(cell.source)
+
+
 def formatted_sources(md: Path) -> list[tuple[str, str]]:
-    """``(old, new)`` source of every code cell of ``md``, in order, as ruff formats them."""
+    """``(old, new)`` source of every code cell of ``md``, in order: ``new`` is ruff's for a selected cell,
+    ``old`` again for every other cell."""
     nb = jupytext.read(md)
-    old = [c.source for c in nb.cells if c.cell_type == "code"]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    old = [c.source for c in code]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{md.stem}.ipynb"
         jupytext.write(nb, path, fmt="ipynb")
@@ -43,9 +63,9 @@ def formatted_sources(md: Path) -> list[tuple[str, str]]:
             raise RuntimeError(f"{md}: ruff format failed (is ruff installed? make env):\n{proc.stderr}")
         new = [c.source for c in jupytext.read(path).cells if c.cell_type == "code"]
     assert len(old) == len(new), md
-    # the Colab setup cell stays exactly as CONTRIBUTING.md gives it (make repo rewrites its URL)
-    setup = [colab.is_setup_cell(c) for c in nb.cells if c.cell_type == "code"]
-    return [(o, o if s else n) for o, n, s in zip(old, new, setup)]
+    # only selected cells change; the Colab setup cell stays exactly as CONTRIBUTING.md gives it
+    # (make repo rewrites its URL)
+    return [(o, n if selected(c) else o) for o, n, c in zip(old, new, code)]
 
 
 def apply(text: str, pairs: list[tuple[str, str]]) -> str:
@@ -79,8 +99,7 @@ def long_lines(md: Path, limit: int = LINE_LENGTH) -> list[str]:
     out = []
     cells = [c for c in jupytext.read(md).cells if c.cell_type == "code"]
     for i, c in enumerate(cells):
-        tags = c.metadata.get("tags", [])
-        if "remove-cell" in tags or "remove-input" in tags:
+        if not visible(c):
             continue
         for j, line in enumerate(c.source.split("\n"), 1):
             if len(line) > limit:
@@ -95,7 +114,8 @@ def _show(path: Path) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("chapters", nargs="*", type=Path)
-    ap.add_argument("--check", action="store_true", help="only report; exit 1 if a chapter would change")
+    ap.add_argument("--check", action="store_true",
+                    help="only report; exit 1 if a cell with a line > 88 columns would change")
     args = ap.parse_args(argv)
     mds = [p.resolve() for p in args.chapters] or twins.chapters()
     dirty = 0
