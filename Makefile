@@ -44,7 +44,7 @@ help:
 	@echo "make book-force - build the book executing every chapter (ignores the execution cache)"
 	@echo "make check-site - open every page of _build/html in headless Chromium: math, images, MyST, Colab link"
 	@echo "make repo   - rewrite everything derived from repository: in _config.yml, then the twins"
-	@echo "make format - reflow the visible code cells of book/*.md wider than 88 columns (ruff format via jupytext)"
+	@echo "make format - break the visible code lines of book/*.md longer than 88 columns (scripts/wrap_code.py)"
 	@echo "make install-test - build the wheel, install it in a clean venv as Colab does, run a chapter there"
 
 env: $(STAMP)
@@ -208,8 +208,8 @@ repo: $(STAMP)
 check-repo: $(STAMP)
 	$(VPY) scripts/repo_config.py --check
 
-# Visible chapter code cells with a line > 88 columns reformatted (ruff format through jupytext; other cells and
-# prose untouched), then the twins.
+# Visible chapter code lines > 88 columns broken inside their brackets (scripts/wrap_code.py; the same syntax
+# tree; other lines, hidden cells and prose untouched), then the twins.
 format: $(STAMP)
 	$(VPY) scripts/format_chapters.py
 	$(VPY) scripts/twins.py

@@ -5,23 +5,21 @@
     python scripts/format_chapters.py --check         # exit 1 naming every chapter and cell that would change
     python scripts/format_chapters.py book/dqn.md     # only these chapters
 
-Only a visible code cell with a line longer than 88 columns is reformatted; every other cell stays byte for byte
-as written (ruff would make short cells longer, and chapters must stay short), and so do hidden cells
-(``remove-cell``, ``remove-input``: the reader never sees their code) and the Colab setup cell. Each chapter is
-read with jupytext and written to a temporary .ipynb, which ``ruff format`` formats in notebook mode (it keeps
-IPython magics and a trailing ``;`` that hides a cell's output) with ``--line-length 88`` and ``--isolated`` (no
-project configuration changes the result). The new sources of the selected cells replace the old ones inside the
-chapter's ```` ```{code-cell} ```` blocks; prose, cell options and the jupytext header are not touched. Run
-``make twins`` afterwards (``make format`` does). Lines ruff cannot shorten (long strings, URLs, comments) are
-reported by ``tests/test_format.py``; shorten those by hand.
+Only a visible code cell with a line longer than 88 columns changes, and in it only the lines that are too long:
+each is broken inside its brackets, at a ``;`` or inside a long string (``scripts/wrap_code.py``), and the cell
+must parse to the same syntax tree as before. Every other line and cell stays byte for byte as written (a
+formatter such as ruff would re-lay out whole cells, one argument per line, and chapters must stay short), and
+so do hidden cells (``remove-cell``, ``remove-input``: the reader never sees their code) and the Colab setup
+cell. The new sources replace the old ones inside the chapter's ```` ```{code-cell} ```` blocks; prose, cell
+options and the jupytext header are not touched. Run ``make twins`` afterwards (``make format`` does). Lines
+that cannot be broken (a long comment, a name or URL without a break point) are reported by
+``tests/test_format.py``; shorten those by hand.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import jupytext
@@ -29,9 +27,9 @@ import jupytext
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import colab  # noqa: E402
 import twins  # noqa: E402
+from wrap_code import wrap_source  # noqa: E402
 
 LINE_LENGTH = 88
-RUFF = [sys.executable, "-m", "ruff", "format", "--isolated", "--no-cache", f"--line-length={LINE_LENGTH}", "--quiet"]
 
 
 def visible(cell) -> bool:
@@ -50,22 +48,12 @@ def selected(cell) -> bool:
 
 
 def formatted_sources(md: Path) -> list[tuple[str, str]]:
-    """``(old, new)`` source of every code cell of ``md``, in order: ``new`` is ruff's for a selected cell,
-    ``old`` again for every other cell."""
-    nb = jupytext.read(md)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    old = [c.source for c in code]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{md.stem}.ipynb"
-        jupytext.write(nb, path, fmt="ipynb")
-        proc = subprocess.run([*RUFF, str(path)], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{md}: ruff format failed (is ruff installed? make env):\n{proc.stderr}")
-        new = [c.source for c in jupytext.read(path).cells if c.cell_type == "code"]
-    assert len(old) == len(new), md
+    """``(old, new)`` source of every code cell of ``md``, in order: ``new`` has its long lines broken
+    (:func:`wrap_code.wrap_source`) for a selected cell, and is ``old`` again for every other cell."""
+    code = [c for c in jupytext.read(md).cells if c.cell_type == "code"]
     # only selected cells change; the Colab setup cell stays exactly as CONTRIBUTING.md gives it
     # (make repo rewrites its URL)
-    return [(o, n if selected(c) else o) for o, n, c in zip(old, new, code)]
+    return [(c.source, wrap_source(c.source, LINE_LENGTH) if selected(c) else c.source) for c in code]
 
 
 def apply(text: str, pairs: list[tuple[str, str]]) -> str:
