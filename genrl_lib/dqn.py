@@ -38,7 +38,7 @@ from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_obs, check_sizes, check_space, mlp, obs_dim, obs_to_tensor
 from genrl_lib.seeding import check_seed, set_seed, single_thread
 
-__all__ = ["DQNConfig", "Config", "DQN", "ReplayBuffer", "linear_schedule"]
+__all__ = ["DQNConfig", "Config", "DQN", "ReplayBuffer", "linear_schedule", "td_target"]
 
 KIND = "dqn"
 
@@ -147,6 +147,31 @@ def linear_schedule(start: float, end: float, fraction: float, progress: float) 
     if progress >= fraction:
         return end
     return start + (end - start) * progress / fraction
+
+
+def td_target(reward: torch.Tensor, discount: torch.Tensor, next_q_target: torch.Tensor,
+              next_q_online: torch.Tensor | None = None) -> torch.Tensor:
+    """The regression targets ``y (B,)`` of a minibatch, computed with the target network ``Q⁻`` (weights ``θ⁻``)::
+
+        Double DQN (next_q_online given):  y = r + γ^n (1 − terminated) Q⁻(s', argmax_a' Q(s', a'; θ))
+        DQN:                               y = r + γ^n (1 − terminated) max_a' Q⁻(s', a')
+
+    The online network ``Q`` (weights ``θ``) then descends ``L(θ) = mean Huber(y − Q(s, a; θ))`` (or the squared
+    error); ``y`` is a constant in that gradient (:meth:`DQN._td_gradients`).
+
+    Args:
+        reward: ``(B,)`` the n-step return ``r = r_1 + γ r_2 + … + γ^{n−1} r_n`` (one reward when ``n = 1``).
+        discount: ``(B,)`` ``γ^n``, or 0 where the episode terminated (a time-limit truncation still bootstraps).
+        next_q_target: ``(B, n_actions)`` ``Q⁻(s', ·)``, the target network on the next states.
+        next_q_online: ``(B, n_actions)`` ``Q(s', ·; θ)``, the online network on the next states: it picks
+            ``a*``, the target network evaluates it (Double DQN). ``None``: the target network's own max.
+    """
+    if next_q_online is None:
+        q_next = next_q_target.max(dim=1).values                               # max_a' Q⁻(s', a')
+    else:
+        a_star = next_q_online.argmax(dim=1, keepdim=True)                     # a* = argmax_a' Q(s', a'; θ)
+        q_next = next_q_target.gather(1, a_star).squeeze(1)                    # Q⁻(s', a*)
+    return reward + discount * q_next
 
 
 class ReplayBuffer:
@@ -393,15 +418,14 @@ class DQN:
         """
         c, n = self.config, len(a)
         with torch.no_grad():
-            q_next_target = self._forward(self._target_layers, s2)[-1]
-            if c.double_dqn:   # a* = argmax_a' Q(s', a'; θ), evaluated by Q⁻(s', a*; θ⁻)
+            q_next_target = self._forward(self._target_layers, s2)[-1]          # Q(s', ·; θ⁻)
+            if c.double_dqn:
                 # one pass of the online network over s and s' together; rows :n are Q(s, ·), n: are Q(s', ·)
                 hs = self._forward(self._layers, torch.cat([s, s2]))
-                q_next = q_next_target.gather(1, hs[-1][n:].argmax(dim=1, keepdim=True)).squeeze(1)
-            else:              # max_a' Q⁻(s', a'; θ⁻)
+                y = td_target(r, discount, q_next_target, hs[-1][n:])
+            else:
                 hs = self._forward(self._layers, s)
-                q_next = q_next_target.max(dim=1).values
-            y = r + discount * q_next                        # y = r + γ^n (1 − terminated) Q_next
+                y = td_target(r, discount, q_next_target)
         grad_of = _ACTIVATION_GRAD.get(c.activation)
         if use_autograd or grad_of is None:
             q_sa = self.q_net(s).gather(1, a[:, None]).squeeze(1)   # Q(s, a; θ)

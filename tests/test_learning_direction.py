@@ -177,3 +177,29 @@ def test_policy_gradient_loss_by_hand_and_its_direction():
         assert (after > before) == (wi > 0), (i, before, after)
         with torch.no_grad():
             logp, _ = pi.log_prob_entropy(s, a)
+
+
+# ---------------------------------------------------------------- DQN's TD target (the function the chapter shows)
+def test_td_target_by_hand_and_used_by_the_training_loop(monkeypatch):
+    """y = r + discount · Q⁻(s', a*): a* from the online net (Double DQN) or the target net's own max. Two
+    transitions, the second terminated (discount 0). A target read from the online net, a max taken where Double
+    DQN picks, or a dropped discount would each change a number here."""
+    import genrl_lib.dqn as dqn_module
+    from genrl_lib.dqn import td_target
+
+    r, discount = torch.tensor([1.0, 2.0]), torch.tensor([0.5, 0.0])
+    next_q_target = torch.tensor([[1.0, 4.0], [3.0, 5.0]])           # Q⁻(s', ·)
+    next_q_online = torch.tensor([[2.0, 1.0], [0.0, 9.0]])           # Q(s', ·; θ): picks a* = (0, 1)
+    torch.testing.assert_close(td_target(r, discount, next_q_target, next_q_online),
+                               torch.tensor([1.0 + 0.5 * 1.0, 2.0]))      # Q⁻(s', 0) = 1; terminated: y = r
+    torch.testing.assert_close(td_target(r, discount, next_q_target),
+                               torch.tensor([1.0 + 0.5 * 4.0, 2.0]))      # max_a' Q⁻(s', a') = 4
+    # the training loop's gradient goes through this very function (the chapter shows its source)
+    calls = []
+    monkeypatch.setattr(dqn_module, "td_target", lambda *args: calls.append(len(args)) or td_target(*args))
+    for double in (True, False):
+        agent = DQN(gym.make("CartPole-v1"), hidden=(8,), double_dqn=double, seed=0)
+        s = torch.randn(4, 4)
+        agent._td_gradients(s, torch.tensor([0, 1, 0, 1]), torch.ones(4), s, torch.full((4,), 0.5))
+    assert calls == [4, 3]
+
