@@ -40,7 +40,7 @@ from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["Normalizer", "corrupt", "AEConfig", "Autoencoder", "VAEConfig", "VAE", "ConvVAEConfig", "ConvVAE",
-           "GANConfig", "GAN",
+           "GANConfig", "GAN", "gan_discriminator_loss", "gan_generator_loss",
            "ModeStats", "mode_stats", "mode_coverage", "high_quality_fraction", "reconstruction_error",
            "plot_image_rows"]
 
@@ -630,6 +630,52 @@ class GANConfig:
         check_seed(self.seed)
 
 
+def gan_discriminator_loss(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The discriminator's loss in Goodfellow et al.'s Algorithm 1, on a minibatch of ``m`` real and ``m`` fake rows.
+
+    ``D`` **ascends** ``V = (1/m) Σ_i [log D(x^(i)) + log(1 − D(G(z^(i))))]``, i.e. it **descends** the binary
+    cross-entropy with label 1 on the real rows and label 0 on the generated ones::
+
+        loss = BCE(D(x), 1) + BCE(D(G(z)), 0) = −(1/m) Σ_i log D(x^(i)) − (1/m) Σ_i log(1 − D(G(z^(i)))) = −V
+
+    ``discriminator`` returns logits ``ℓ`` and ``D = σ(ℓ)`` (the BCE is taken on the logits, which is stable).
+
+    Args:
+        discriminator: ``(m, dim) -> (m, 1)`` logits.
+        real: ``(m, dim)`` data rows ``x^(i)``; fake: ``(m, dim)`` generated rows ``G(z^(i))``.
+
+    Returns:
+        ``(loss, real_logits (m,), fake_logits (m,))``.
+    """
+    logits = discriminator(torch.cat([real, fake])).squeeze(1)          # one pass over both halves
+    real_logits, fake_logits = logits.split([len(real), len(fake)])
+    loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))      # −log D(x)
+            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))  # −log(1 − D(G(z)))
+    return loss, real_logits, fake_logits
+
+
+def gan_generator_loss(discriminator: nn.Module, fake: torch.Tensor, loss: str = "vanilla") -> torch.Tensor:
+    """The generator's loss, which ``G`` **descends**, on ``m`` generated rows ``G(z^(i))``.
+
+    ``"vanilla"`` (the minimax game)::       (1/m) Σ_i log(1 − D(G(z^(i))))  = −BCE(D(G(z)), 0)
+    ``"non_saturating"`` (same fixed point):  −(1/m) Σ_i log D(G(z^(i)))     =  BCE(D(G(z)), 1)
+
+    The vanilla loss is flat where ``D`` rejects the fakes (``D(G(z)) ≈ 0``); the non-saturating one is steep there.
+
+    Args:
+        discriminator: ``(m, dim) -> (m, 1)`` logits ``ℓ``, ``D = σ(ℓ)``.
+        fake: ``(m, dim)`` generated rows, still attached to the generator's graph.
+        loss: ``"vanilla"`` or ``"non_saturating"``.
+    """
+    fake_logits = discriminator(fake).squeeze(1)
+    if loss == "vanilla":             # log(1 − D(G(z))) = −BCE(D(G(z)), 0)
+        return -F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    if loss == "non_saturating":      # −log D(G(z)) = BCE(D(G(z)), 1)
+        return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+    raise ValueError(f"loss must be 'vanilla' or 'non_saturating', got {loss!r}")
+
+
 class GAN(_FlatModel):
     """A GAN over ``(n, dim)`` vectors: MLP generator ``G: (m, latent_dim) -> (m, dim)`` and discriminator
     ``D: (m, dim) -> (m,)`` logits (a critic score for ``loss="wasserstein"``).
@@ -666,27 +712,22 @@ class GAN(_FlatModel):
             p_ema.lerp_(p, 1.0 - self.config.ema)                          # θ̄ ← ema·θ̄ + (1 − ema)·θ
 
     def _d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, float, float]:
+        if self.config.loss != "wasserstein":
+            loss, d_real, d_fake = gan_discriminator_loss(self.discriminator, real, fake)
+            return loss, torch.sigmoid(d_real).mean().item(), torch.sigmoid(d_fake).mean().item()
         d_real, d_fake = self.discriminator(torch.cat([real, fake])).squeeze(1).split([len(real), len(fake)])
-        if self.config.loss == "wasserstein":
-            # critic: maximise E[D(x)] - E[D(G(z))], with λ E[(||∇D(x̂)|| - 1)²] on interpolates x̂
-            alpha = torch.rand(len(real), 1, generator=self._rng)
-            x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-            grad, = torch.autograd.grad(self.discriminator(x_hat).sum(), x_hat, create_graph=True)
-            gp = ((grad.norm(dim=1) - 1) ** 2).mean()
-            loss = d_fake.mean() - d_real.mean() + self.config.gp_weight * gp
-            return loss, d_real.mean().item(), d_fake.mean().item()
-        # ascend log D(x) + log(1 - D(G(z)))  <=>  descend BCE(D(x), 1) + BCE(D(G(z)), 0)
-        loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-                + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
-        return loss, torch.sigmoid(d_real).mean().item(), torch.sigmoid(d_fake).mean().item()
+        # critic: maximise E[D(x)] - E[D(G(z))], with λ E[(||∇D(x̂)|| - 1)²] on interpolates x̂
+        alpha = torch.rand(len(real), 1, generator=self._rng)
+        x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        grad, = torch.autograd.grad(self.discriminator(x_hat).sum(), x_hat, create_graph=True)
+        gp = ((grad.norm(dim=1) - 1) ** 2).mean()
+        loss = d_fake.mean() - d_real.mean() + self.config.gp_weight * gp
+        return loss, d_real.mean().item(), d_fake.mean().item()
 
     def _g_loss(self, fake: torch.Tensor) -> torch.Tensor:
-        d_fake = self.discriminator(fake).squeeze(1)
-        if self.config.loss == "vanilla":           # descend log(1 - D(G(z)))  (saturates when D wins)
-            return -F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
-        if self.config.loss == "non_saturating":    # ascend log D(G(z))  <=>  descend BCE(D(G(z)), 1)
-            return F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
-        return -d_fake.mean()                       # wasserstein: ascend E[D(G(z))]
+        if self.config.loss == "wasserstein":       # ascend E[D(G(z))]
+            return -self.discriminator(fake).squeeze(1).mean()
+        return gan_generator_loss(self.discriminator, fake, self.config.loss)
 
     @single_thread()   # the same numbers for a seed whatever the thread settings (genrl_lib.seeding)
     def fit(self, data, epochs: int = 100, *, steps: int | None = None, progress: bool = True

@@ -203,3 +203,42 @@ def test_td_target_by_hand_and_used_by_the_training_loop(monkeypatch):
         agent._td_gradients(s, torch.tensor([0, 1, 0, 1]), torch.ones(4), s, torch.full((4,), 0.5))
     assert calls == [4, 3]
 
+
+# ---------------------------------------------------------------- the GAN's losses (generative models, HQL)
+def _linear_discriminator():
+    """D's logit ℓ(x) = x_0: ℓ = 2 on the real row below, −1 on the fake one."""
+    d = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        d.weight.copy_(torch.tensor([[1.0, 0.0]]))
+        d.bias.zero_()
+    return d, torch.tensor([[2.0, 0.0]]), torch.tensor([[-1.0, 0.0]])
+
+
+def test_gan_discriminator_loss_by_hand():
+    """−log D(x) − log(1 − D(G(z))) with D = σ(ℓ): swapped labels would give −log σ(−2) − log σ(−1) instead."""
+    from genrl_lib.generative import gan_discriminator_loss
+
+    d, real, fake = _linear_discriminator()
+    loss, real_logits, fake_logits = gan_discriminator_loss(d, real, fake)
+    expected = -np.log(1 / (1 + np.exp(-2.0))) - np.log(1 - 1 / (1 + np.exp(1.0)))
+    assert loss.item() == pytest.approx(expected, abs=1e-6)
+    assert real_logits.tolist() == [2.0] and fake_logits.tolist() == [-1.0]
+
+
+@pytest.mark.parametrize("loss", ["vanilla", "non_saturating"])
+def test_gan_generator_loss_by_hand_and_its_direction(loss):
+    """Vanilla: log(1 − D(G(z))); non-saturating: −log D(G(z)). Descending either must raise D(G(z)), the
+    probability that D takes the fake for real (a flipped sign would lower it)."""
+    from genrl_lib.generative import gan_generator_loss
+
+    d, _, fake = _linear_discriminator()
+    d_fake = 1 / (1 + np.exp(1.0))                                        # D(G(z)) = σ(−1)
+    expected = np.log(1 - d_fake) if loss == "vanilla" else -np.log(d_fake)
+    assert gan_generator_loss(d, fake, loss).item() == pytest.approx(expected, abs=1e-6)
+    fake = fake.clone().requires_grad_(True)                             # the generator's output
+    gan_generator_loss(d, fake, loss).backward()
+    with torch.no_grad():
+        moved = fake - 0.5 * fake.grad
+        assert torch.sigmoid(d(moved)).item() > d_fake
+    with pytest.raises(ValueError, match="non_saturating"):
+        gan_generator_loss(d, fake, "wasserstein")
