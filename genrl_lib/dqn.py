@@ -25,7 +25,9 @@ pass is a few matrix products; tested equal to autograd's) and Adam is torch's f
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -198,11 +200,12 @@ class ReplayBuffer:
         self.next_obs[i], self.discount[i] = next_obs, discount
         self.pos, self.size = (i + 1) % self.capacity, min(self.size + 1, self.capacity)
 
-    def sample(self, batch_size: int) -> tuple[torch.Tensor, ...]:
+    def sample(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """A uniform minibatch ``(obs (B, d), action (B,), reward (B,), next_obs (B, d), discount (B,))``."""
         idx = self.rng.integers(0, self.size, size=batch_size)
-        return tuple(torch.from_numpy(x[idx]) for x in (self.obs, self.action, self.reward, self.next_obs,
-                                                         self.discount))
+        obs, action, reward, next_obs, discount = (torch.from_numpy(x[idx]) for x in (
+            self.obs, self.action, self.reward, self.next_obs, self.discount))
+        return obs, action, reward, next_obs, discount
 
 
 class DQN:
@@ -251,6 +254,7 @@ class DQN:
                             "for continuous actions use a policy-gradient method (e.g. genrl_lib's PPO)")
         check_space(action_space, "action_space", (gym.spaces.Discrete,))
         check_space(observation_space, "observation_space", (gym.spaces.Box, gym.spaces.Discrete))
+        assert isinstance(action_space, gym.spaces.Discrete)          # checked just above
         self.observation_space, self.action_space = observation_space, action_space
         self.n_actions = int(action_space.n)
         torch.manual_seed(self.config.seed)
@@ -261,12 +265,15 @@ class DQN:
         self.target_net.requires_grad_(False)
         # the parameter lists, gathered once: the training loop needs them at every step (load_state_dict copies
         # into these same tensors, so they stay valid after DQN.load)
-        self._params, self._target_params = list(self.q_net.parameters()), list(self.target_net.parameters())
+        self._params: list[torch.Tensor] = list(self.q_net.parameters())
+        self._target_params: list[torch.Tensor] = list(self.target_net.parameters())
         self._layers = [(m.weight, m.bias) for m in self.q_net if isinstance(m, nn.Linear)]
         self._target_layers = [(m.weight, m.bias) for m in self.target_net if isinstance(m, nn.Linear)]
         self._box_size = None if isinstance(observation_space, gym.spaces.Discrete) else obs_dim(observation_space)
         hidden_acts = [m for m in self.q_net if not isinstance(m, nn.Linear)]   # modules of nets.mlp, all alike
-        self._act = _ACTIVATION_FN.get(c.activation) or (hidden_acts[0] if hidden_acts else None)
+        # (a network without hidden layers never calls it)
+        self._act: Callable[[torch.Tensor], torch.Tensor] = (_ACTIVATION_FN.get(c.activation)
+                                                             or (hidden_acts[0] if hidden_acts else nn.Identity()))
 
     # ---------------------------------------------------------------- acting
     def _encode(self, obs) -> np.ndarray:
@@ -317,12 +324,12 @@ class DQN:
         if self.env is None:
             raise ValueError("this DQN has no env (it was loaded without one): DQN.load(path, env=env) to train")
         with single_thread():
-            return self._learn(total, progress_bar)
+            return self._learn(self.env, total, progress_bar)
 
-    def _learn(self, total: int, progress_bar: bool) -> DQN:
+    def _learn(self, env: gym.Env, total: int, progress_bar: bool) -> DQN:
         from genrl_lib.progress import progress_bar as _bar
 
-        c, env = self.config, self.env
+        c = self.config
         first_call = self.num_timesteps == 0
         if first_call:
             set_seed(c.seed)
@@ -454,7 +461,7 @@ class DQN:
             torch._foreach_lerp_(self._target_params, self._params, tau)
 
     # ---------------------------------------------------------------- persistence
-    def save(self, path) -> Path:  # noqa: F821
+    def save(self, path) -> Path:
         """Save weights + config + spaces (``torch.save`` of tensors and JSON, atomic, checksummed); load with
         :meth:`load`. A trained agent also saves what resuming needs: the replay buffer, Adam's moments, the
         step count, the current learning rate and its random generator's state, so that ``save`` -> ``load(path,
