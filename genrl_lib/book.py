@@ -266,7 +266,7 @@ def spread_of(chapter: str, name: str) -> tuple[float, float, int]:
 
     from genrl_lib.io import load_json
 
-    data = load_json(files("genrl_lib") / "data" / "numeric_spread.json")
+    data = load_json(str(files("genrl_lib") / "data" / "numeric_spread.json"))
     fix = (f"measure it: python scripts/numeric_spread.py {chapter} --envs native,other-cpu --seeds 0,1 "
            "--record genrl_lib/data/numeric_spread.json")
     ch = data.get("chapters", {}).get(chapter)

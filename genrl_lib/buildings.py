@@ -42,6 +42,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -166,8 +167,10 @@ def _quiet(verbose: bool) -> None:
 def discrete_setpoints(env: gym.Env) -> np.ndarray:
     """The setpoints of each discrete action: ``(n_actions, action_dim)`` float array."""
     mapping = _find_attr(env, "action_mapping")
-    n = env.action_space.n
-    return np.stack([np.asarray(mapping(i), dtype=float).reshape(-1) for i in range(n)])
+    space = env.action_space
+    if not isinstance(space, gym.spaces.Discrete):
+        raise TypeError(f"discrete_setpoints needs a building env with discrete actions (discrete=True), got {space}")
+    return np.stack([np.asarray(mapping(i), dtype=float).reshape(-1) for i in range(space.n)])
 
 
 def comfort_violation(temperatures, band) -> float:
@@ -240,9 +243,10 @@ class BuildingEnv(gym.Wrapper):
         super().__init__(env)
         self.building, self.weather, self.period = building, weather, period
         self.output_dir, self._owns_output = output_dir, owns_output
+        eplus_env: Any = env.unwrapped                    # Sinergym's EplusEnv: its model and variable names
         # Sinergym's model does not expose its steps per hour: derive it from the episode length and the period.
-        self.timesteps_per_hour = int(round(env.unwrapped.model.timestep_per_episode / _hours(period)))
-        self.variables = list(env.unwrapped.observation_variables)
+        self.timesteps_per_hour = int(round(eplus_env.model.timestep_per_episode / _hours(period)))
+        self.variables = list(eplus_env.observation_variables)
         self._closed = False
 
     def step(self, action):
@@ -301,7 +305,7 @@ def make_building_env(building: str, weather: str = "hot", period="month", discr
     _, modeling, _ = _import_sinergym()
     _quiet(verbose)
     owns = output_dir is None
-    out = Path(tempfile.mkdtemp(prefix="genrl_eplus_")) if owns else Path(output_dir)
+    out = Path(tempfile.mkdtemp(prefix="genrl_eplus_")) if output_dir is None else Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     bc = dict(gym.spec(eid).kwargs.get("building_config") or {})  # merge: keeps datacenter's timesteps_per_hour
     bc["runperiod"] = runperiod
@@ -315,7 +319,8 @@ def make_building_env(building: str, weather: str = "hot", period="month", discr
         raise
     finally:
         modeling.CWD = old_cwd
-    steps = int(env.unwrapped.model.timestep_per_episode)
+    eplus_env: Any = env.unwrapped                        # Sinergym's EplusEnv
+    steps = int(eplus_env.model.timestep_per_episode)
     env = gym.wrappers.TimeLimit(env, max_episode_steps=steps - 1)  # the last step is a 2-second dummy
     wrapped = BuildingEnv(env, building, weather, period, out, owns)
     if seed is not None:

@@ -143,7 +143,7 @@ def window_returns(data: Demonstrations, window: int | None = None) -> np.ndarra
 
 
 def make_windows(data: Demonstrations, horizon: int, window: int | None = None, span: int = 1
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every length-``horizon`` state window of every episode, with its return and the (s, s', a) triples.
 
     Returns:
@@ -213,13 +213,15 @@ class DecisionDiffuser:
 
     def __init__(self, env: gym.Env | str, config: DDConfig | None = None):
         e = gym.make(env) if isinstance(env, str) else env
-        self.observation_space, self.action_space = e.observation_space, e.action_space
+        obs_space, act_space = e.observation_space, e.action_space
         self.env_id = e.spec.id if e.spec is not None else ""
         if isinstance(env, str):
             e.close()
-        for name, sp in (("observation_space", self.observation_space), ("action_space", self.action_space)):
+        for name, sp in (("observation_space", obs_space), ("action_space", act_space)):
             if not isinstance(sp, gym.spaces.Box):
                 raise TypeError(f"DecisionDiffuser needs a Box {name}, got {sp}")
+        assert isinstance(obs_space, gym.spaces.Box) and isinstance(act_space, gym.spaces.Box)   # checked just above
+        self.observation_space, self.action_space = obs_space, act_space
         self.config = config if config is not None else DDConfig()
         if not isinstance(self.config, DDConfig):
             raise TypeError(f"config must be a DDConfig, got {type(self.config).__name__}")
@@ -235,8 +237,9 @@ class DecisionDiffuser:
             self.inverse = mlp(2 * self.obs_dim, self.act_dim, c.inv_hidden, "relu")      # f_φ(s_t, s_{t+1})
         self.inv_opt = torch.optim.Adam(self.inverse.parameters(), lr=c.lr)
         self.y_low, self.y_high = 0.0, 1.0
-        self.s_mean, self.s_std = np.zeros(self.obs_dim, np.float32), np.ones(self.obs_dim, np.float32)
-        self.d_std = np.ones(self.obs_dim, np.float32)
+        self.s_mean: np.ndarray = np.zeros(self.obs_dim, np.float32)
+        self.s_std: np.ndarray = np.ones(self.obs_dim, np.float32)
+        self.d_std: np.ndarray = np.ones(self.obs_dim, np.float32)
         self.a_scale = torch.as_tensor(self.action_space.high, dtype=torch.float32).reshape(-1)
         self._gen = torch.Generator().manual_seed(c.seed + 2)      # planning noise in predict
         self.trained = False
@@ -280,7 +283,7 @@ class DecisionDiffuser:
             self.s_mean, self.s_std = s.mean(0), np.maximum(s.std(0), 1e-6).astype(np.float32)
             self.d_std = np.maximum((s_next - s).std(0), 1e-6).astype(np.float32)
         y = self.normalize_return(y_raw).astype(np.float32)[:, None]
-        hist = {"diffusion_loss": [], "inverse_loss": []}
+        hist: dict[str, list[float]] = {"diffusion_loss": [], "inverse_loss": []}
         diff = self.diffusion
         x0_all = diff.prepare(X[:, self.obs_dim:])                  # future differences, standardized
         ctx_all = torch.from_numpy((X[:, :self.obs_dim] - self.s_mean) / self.s_std)   # s_t, standardized

@@ -30,6 +30,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -117,7 +118,7 @@ class Demonstrations:
             mask[idx[int(rng.integers(every)) % len(idx)::every]] = True
         return self.select(mask, subsample_every=self.subsample_every * every)
 
-    def check_env(self, env: gym.Env) -> None:
+    def check_env(self, env: gym.Env | types.SimpleNamespace) -> None:
         """Raise ``ValueError`` if ``env``'s spaces differ from the ones the demonstrations were recorded in."""
         for name in ("observation_space", "action_space"):
             mine, theirs = getattr(self, name), getattr(env, name)
@@ -193,11 +194,11 @@ def collect_demonstrations(env: gym.Env | str, policy, n_episodes: int, seed: in
 
     n_episodes = check_positive_int(n_episodes, "n_episodes")
     own = isinstance(env, str)
-    if own:
+    if isinstance(env, str):
         from genrl_lib.envs import make
         env = make(env)
     act = as_action_fn(policy, deterministic)
-    rows = {f: [] for f in FIELDS}
+    rows: dict[str, list[Any]] = {f: [] for f in FIELDS}
     try:
         with bar(n_episodes, "collecting demonstrations", enabled=progress_bar, unit="episode") as pb:
             for ep in range(n_episodes):
@@ -214,7 +215,7 @@ def collect_demonstrations(env: gym.Env | str, policy, n_episodes: int, seed: in
         if own:
             env.close()
     dtypes = {"rewards": np.float32, "terminations": bool, "truncations": bool, "episode_ids": np.int64}
-    arrays = {f: np.asarray(v, dtype=dtypes.get(f)) for f, v in rows.items()}
+    arrays: dict[str, Any] = {f: np.asarray(v, dtype=dtypes.get(f)) for f, v in rows.items()}
     return Demonstrations(**arrays, observation_space=env.observation_space, action_space=env.action_space,
                           env_id=env.spec.id if env.spec is not None else "")
 
@@ -290,6 +291,8 @@ def save_minari(data: Demonstrations, dataset_id: str, root: str | os.PathLike, 
             shutil.rmtree(path)
         kwargs = {}
         if ref_max_score is not None:
+            if ref_min_score is None:
+                raise TypeError("ref_max_score needs ref_min_score too: pass both (the random and the expert score)")
             kwargs = {"ref_min_score": float(ref_min_score), "ref_max_score": float(ref_max_score)}
         with warnings.catch_warnings():      # Minari asks for an author e-mail: a course dataset has none
             warnings.filterwarnings("ignore", message=".*author_email.*", category=UserWarning)
@@ -317,7 +320,7 @@ def load_minari(dataset_id: str, root: str | os.PathLike, env: gym.Env | str | N
         ds = minari.load_dataset(dataset_id)
         if ds.total_episodes == 0 or ds.total_steps == 0:
             raise ValueError(f"Minari dataset {dataset_id} is empty: it has no episodes")
-        rows = {f: [] for f in FIELDS}
+        rows: dict[str, list[np.ndarray]] = {f: [] for f in FIELDS}
         for i, ep in enumerate(ds.iterate_episodes()):
             T = len(ep.rewards)
             obs = np.asarray(ep.observations)
@@ -326,7 +329,8 @@ def load_minari(dataset_id: str, root: str | os.PathLike, env: gym.Env | str | N
                                      np.full(T, i, np.int64))):
                 rows[f].append(v)
         spec = ds.spec
-        data = Demonstrations(**{f: np.concatenate(v) for f, v in rows.items()},
+        arrays: dict[str, Any] = {f: np.concatenate(v) for f, v in rows.items()}
+        data = Demonstrations(**arrays,
                               observation_space=ds.observation_space, action_space=ds.action_space,
                               env_id=spec.env_spec.id if spec.env_spec is not None else "")
         meta = ds.storage.metadata

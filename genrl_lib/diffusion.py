@@ -268,7 +268,7 @@ class DDPM(FlatModel):
         ctx_all = self._context(len(x), context)
         if self.cond_size and labels is None and cond is None:
             raise ValueError("a conditional model (n_classes or cond_dim > 0) needs labels= or cond= to train")
-        hist = {"loss": []}
+        hist: dict[str, list[float]] = {"loss": []}
         with progress_bar(total=steps, desc="DDPM", enabled=progress, unit="step") as bar:
             for _ in range(steps):
                 idx = torch.randint(len(x), (c.batch_size,), generator=self.rng)
@@ -311,8 +311,7 @@ class DDPM(FlatModel):
         if mask.shape != (self.dim,):
             raise ValueError(f"known mask must have shape ({self.dim},), got {mask.shape}")
         vals = np.broadcast_to(np.asarray(known[1], dtype=np.float32), (n, self.dim))
-        vals = torch.from_numpy(self.normalizer.transform(vals))
-        return torch.from_numpy(mask), vals
+        return torch.from_numpy(mask), torch.from_numpy(self.normalizer.transform(vals))
 
     @torch.no_grad()
     def sample(self, n: int, *, labels=None, cond=None, context=None, guidance: float = 1.0,
@@ -343,7 +342,7 @@ class DDPM(FlatModel):
         net = self.net_ema if self.config.ema > 0 else self.net
         gen = torch.Generator().manual_seed(check_seed(seed)) if seed is not None else self.rng
         x = torch.randn(n, self.dim, generator=gen)                                      # x_K ~ N(0, I)
-        chain = [x.clone()] if return_chain else None
+        chain: list[torch.Tensor] = [x.clone()] if return_chain else []
         for k in reversed(range(self.config.n_steps)):
             if known is not None:
                 x[:, known[0]] = known[1][:, known[0]]

@@ -25,7 +25,9 @@ pass is a few matrix products; tested equal to autograd's) and Adam is torch's f
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -38,7 +40,7 @@ from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_obs, check_sizes, check_space, mlp, obs_dim, obs_to_tensor
 from genrl_lib.seeding import check_seed, set_seed, single_thread
 
-__all__ = ["DQNConfig", "Config", "DQN", "ReplayBuffer", "linear_schedule"]
+__all__ = ["DQNConfig", "Config", "DQN", "ReplayBuffer", "linear_schedule", "td_target"]
 
 KIND = "dqn"
 
@@ -149,6 +151,31 @@ def linear_schedule(start: float, end: float, fraction: float, progress: float) 
     return start + (end - start) * progress / fraction
 
 
+def td_target(reward: torch.Tensor, discount: torch.Tensor, next_q_target: torch.Tensor,
+              next_q_online: torch.Tensor | None = None) -> torch.Tensor:
+    """The regression targets ``y (B,)`` of a minibatch, computed with the target network ``Q⁻`` (weights ``θ⁻``)::
+
+        Double DQN (next_q_online given):  y = r + γ^n (1 − terminated) Q⁻(s', argmax_a' Q(s', a'; θ))
+        DQN:                               y = r + γ^n (1 − terminated) max_a' Q⁻(s', a')
+
+    The online network ``Q`` (weights ``θ``) then descends ``L(θ) = mean Huber(y − Q(s, a; θ))`` (or the squared
+    error); ``y`` is a constant in that gradient (:meth:`DQN._td_gradients`).
+
+    Args:
+        reward: ``(B,)`` the n-step return ``r = r_1 + γ r_2 + … + γ^{n−1} r_n`` (one reward when ``n = 1``).
+        discount: ``(B,)`` ``γ^n``, or 0 where the episode terminated (a time-limit truncation still bootstraps).
+        next_q_target: ``(B, n_actions)`` ``Q⁻(s', ·)``, the target network on the next states.
+        next_q_online: ``(B, n_actions)`` ``Q(s', ·; θ)``, the online network on the next states: it picks
+            ``a*``, the target network evaluates it (Double DQN). ``None``: the target network's own max.
+    """
+    if next_q_online is None:
+        q_next = next_q_target.max(dim=1).values                               # max_a' Q⁻(s', a')
+    else:
+        a_star = next_q_online.argmax(dim=1, keepdim=True)                     # a* = argmax_a' Q(s', a'; θ)
+        q_next = next_q_target.gather(1, a_star).squeeze(1)                    # Q⁻(s', a*)
+    return reward + discount * q_next
+
+
 class ReplayBuffer:
     """Experience replay ``D``: a ring buffer of the last ``capacity`` transitions, sampled uniformly.
 
@@ -173,11 +200,12 @@ class ReplayBuffer:
         self.next_obs[i], self.discount[i] = next_obs, discount
         self.pos, self.size = (i + 1) % self.capacity, min(self.size + 1, self.capacity)
 
-    def sample(self, batch_size: int) -> tuple[torch.Tensor, ...]:
+    def sample(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """A uniform minibatch ``(obs (B, d), action (B,), reward (B,), next_obs (B, d), discount (B,))``."""
         idx = self.rng.integers(0, self.size, size=batch_size)
-        return tuple(torch.from_numpy(x[idx]) for x in (self.obs, self.action, self.reward, self.next_obs,
-                                                         self.discount))
+        obs, action, reward, next_obs, discount = (torch.from_numpy(x[idx]) for x in (
+            self.obs, self.action, self.reward, self.next_obs, self.discount))
+        return obs, action, reward, next_obs, discount
 
 
 class DQN:
@@ -226,6 +254,7 @@ class DQN:
                             "for continuous actions use a policy-gradient method (e.g. genrl_lib's PPO)")
         check_space(action_space, "action_space", (gym.spaces.Discrete,))
         check_space(observation_space, "observation_space", (gym.spaces.Box, gym.spaces.Discrete))
+        assert isinstance(action_space, gym.spaces.Discrete)          # checked just above
         self.observation_space, self.action_space = observation_space, action_space
         self.n_actions = int(action_space.n)
         torch.manual_seed(self.config.seed)
@@ -236,12 +265,15 @@ class DQN:
         self.target_net.requires_grad_(False)
         # the parameter lists, gathered once: the training loop needs them at every step (load_state_dict copies
         # into these same tensors, so they stay valid after DQN.load)
-        self._params, self._target_params = list(self.q_net.parameters()), list(self.target_net.parameters())
+        self._params: list[torch.Tensor] = list(self.q_net.parameters())
+        self._target_params: list[torch.Tensor] = list(self.target_net.parameters())
         self._layers = [(m.weight, m.bias) for m in self.q_net if isinstance(m, nn.Linear)]
         self._target_layers = [(m.weight, m.bias) for m in self.target_net if isinstance(m, nn.Linear)]
         self._box_size = None if isinstance(observation_space, gym.spaces.Discrete) else obs_dim(observation_space)
         hidden_acts = [m for m in self.q_net if not isinstance(m, nn.Linear)]   # modules of nets.mlp, all alike
-        self._act = _ACTIVATION_FN.get(c.activation) or (hidden_acts[0] if hidden_acts else None)
+        # (a network without hidden layers never calls it)
+        self._act: Callable[[torch.Tensor], torch.Tensor] = (_ACTIVATION_FN.get(c.activation)
+                                                             or (hidden_acts[0] if hidden_acts else nn.Identity()))
 
     # ---------------------------------------------------------------- acting
     def _encode(self, obs) -> np.ndarray:
@@ -292,12 +324,12 @@ class DQN:
         if self.env is None:
             raise ValueError("this DQN has no env (it was loaded without one): DQN.load(path, env=env) to train")
         with single_thread():
-            return self._learn(total, progress_bar)
+            return self._learn(self.env, total, progress_bar)
 
-    def _learn(self, total: int, progress_bar: bool) -> DQN:
+    def _learn(self, env: gym.Env, total: int, progress_bar: bool) -> DQN:
         from genrl_lib.progress import progress_bar as _bar
 
-        c, env = self.config, self.env
+        c = self.config
         first_call = self.num_timesteps == 0
         if first_call:
             set_seed(c.seed)
@@ -393,15 +425,14 @@ class DQN:
         """
         c, n = self.config, len(a)
         with torch.no_grad():
-            q_next_target = self._forward(self._target_layers, s2)[-1]
-            if c.double_dqn:   # a* = argmax_a' Q(s', a'; θ), evaluated by Q⁻(s', a*; θ⁻)
+            q_next_target = self._forward(self._target_layers, s2)[-1]          # Q(s', ·; θ⁻)
+            if c.double_dqn:
                 # one pass of the online network over s and s' together; rows :n are Q(s, ·), n: are Q(s', ·)
                 hs = self._forward(self._layers, torch.cat([s, s2]))
-                q_next = q_next_target.gather(1, hs[-1][n:].argmax(dim=1, keepdim=True)).squeeze(1)
-            else:              # max_a' Q⁻(s', a'; θ⁻)
+                y = td_target(r, discount, q_next_target, hs[-1][n:])
+            else:
                 hs = self._forward(self._layers, s)
-                q_next = q_next_target.max(dim=1).values
-            y = r + discount * q_next                        # y = r + γ^n (1 − terminated) Q_next
+                y = td_target(r, discount, q_next_target)
         grad_of = _ACTIVATION_GRAD.get(c.activation)
         if use_autograd or grad_of is None:
             q_sa = self.q_net(s).gather(1, a[:, None]).squeeze(1)   # Q(s, a; θ)
@@ -430,7 +461,7 @@ class DQN:
             torch._foreach_lerp_(self._target_params, self._params, tau)
 
     # ---------------------------------------------------------------- persistence
-    def save(self, path) -> Path:  # noqa: F821
+    def save(self, path) -> Path:
         """Save weights + config + spaces (``torch.save`` of tensors and JSON, atomic, checksummed); load with
         :meth:`load`. A trained agent also saves what resuming needs: the replay buffer, Adam's moments, the
         step count, the current learning rate and its random generator's state, so that ``save`` -> ``load(path,

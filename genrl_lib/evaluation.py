@@ -98,7 +98,7 @@ def evaluate_policy(policy, env: gym.Env | str, n_episodes: int = 10, seed: int 
     if seed is not None:
         seed = check_seed(seed)
     own = isinstance(env, str)
-    if own:
+    if isinstance(env, str):
         from genrl_lib.envs import make
         env = make(env)
     act = as_action_fn(policy, deterministic)

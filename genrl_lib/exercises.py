@@ -401,8 +401,10 @@ def _reinforce_loss_cases() -> list[Case]:
         for i, (n, n_actions, w, scale) in enumerate(specs):
             policy = ActorCriticPolicy(gym.spaces.Box(-1.0, 1.0, (4,)), gym.spaces.Discrete(n_actions), (8,),
                                        ortho_init=False, critic=False, seed=21 + i)
+            last = policy.actor[-1]
+            assert isinstance(last, torch.nn.Linear)
             with torch.no_grad():
-                policy.actor[-1].weight.mul_(scale)
+                last.weight.mul_(scale)
                 states = torch.from_numpy(rng.normal(size=(n, 4)).astype(np.float32))
                 actions = torch.from_numpy(rng.integers(n_actions, size=n))
                 weights = torch.tensor(w, dtype=torch.float32)

@@ -177,7 +177,12 @@ def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress: 
 def _aggregate(out: Path, names, seeds, config, command) -> dict:
     cols = {}
     for n in names:
-        cells = [_load_cell(out, n, s) for s in range(seeds)]
+        cells = []
+        for s in range(seeds):
+            cell = _load_cell(out, n, s)
+            if cell is None:   # run_table computes every cell before aggregating
+                raise RuntimeError(f"{_cell_path(out, n, s)} is missing: run_table(out) computes it")
+            cells.append(cell)
         v = np.array([c["values"] for c in cells])                       # (seeds, epochs)
         cols[n] = {"title": COLUMNS[n].title, "protocol": COLUMNS[n].protocol,
                    "mean": v.mean(0).tolist(), "std": v.std(0).tolist(), "per_seed": v.tolist(),

@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -236,7 +237,8 @@ class GAIL:
         else:
             self.demonstrations = check_demonstrations(demonstrations, env)
             obs_space, act_space = spaces_of(env)
-        fac = dict(factors=self.config.obs_factors, keep_one_hot=self.config.obs_encoding == "one_hot+factored")
+        fac: dict[str, Any] = dict(factors=self.config.obs_factors,
+                                   keep_one_hot=self.config.obs_encoding == "one_hot+factored")
         if obs_shift is not None or obs_scale is not None:
             enc = ObsEncoder(obs_space, obs_shift, obs_scale, **fac)
         elif self.config.normalize_obs:
@@ -245,13 +247,13 @@ class GAIL:
             enc = ObsEncoder.fit(obs_space, self.demonstrations.observations, **fac)
         else:
             enc = ObsEncoder(obs_space, **fac)
-        hooks = dict(reward_fn=self._reward, callback=self._on_rollout)
+        hooks: dict[str, Any] = dict(reward_fn=self._reward, callback=self._on_rollout)
         self._no_env, self._own_env = env is None, False
         if env is None:
             ppo = PPO(None, ppo_cfg, observation_space=enc.encoded_space, action_space=act_space, **hooks)
         else:
             n_envs = ppo_cfg.n_envs if isinstance(env, str) else None
-            kw = {"n_envs": ppo_cfg.n_envs} if "n_envs" in ppo_hp else {}
+            kw: dict[str, Any] = {"n_envs": ppo_cfg.n_envs} if "n_envs" in ppo_hp else {}
             wrapped = _wrap_env(env, enc, n_envs)
             self._own_env = isinstance(env, str) and wrapped is not env   # GAIL made the vector env: it closes it
             ppo = PPO(wrapped, ppo_cfg, **hooks, **kw)
@@ -265,19 +267,23 @@ class GAIL:
         check_space(act_space, "action_space", (gym.spaces.Discrete, gym.spaces.Box))
         self.discrete_actions = isinstance(act_space, gym.spaces.Discrete)
         self._act_dim = action_dim(act_space)
+        # the first action of a Discrete space (D's one-hot starts there); 0 for Box actions, which are not shifted
+        self._action_start = int(act_space.start) if isinstance(act_space, gym.spaces.Discrete) else 0
         c = self.config
         torch.manual_seed(c.seed)
         self.discriminator = mlp(enc.dim + self._act_dim + 1, 1, c.disc_hidden, c.disc_activation)
         self.disc_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=c.disc_lr)
         self._rng = np.random.default_rng(c.seed + 7919)
-        self._user_callback = None
-        self.history: dict[str, list] = {k: [] for k in
+        self._user_callback: Callable | None = None
+        # lists, one entry per iteration (and pretrain's "bc_pretrain": behaviour cloning's own history dict)
+        self.history: dict[str, Any] = {k: [] for k in
                                          ("timesteps", "disc_loss", "disc_acc_expert", "disc_acc_policy", "reward_mean")}
         for k in ("episode_returns", "episode_lengths", "episode_timesteps"):
             self.history[k] = ppo.history[k]          # the same list: TRUE env returns
 
     def _encode_demonstrations(self) -> None:
         d = self.demonstrations
+        assert d is not None                           # called only when there are demonstrations
         x = self._disc_input(self.encoder(d.observations), d.actions, raw_actions=True)
         if self.config.absorbing:   # one s_∅ sample per terminal transition (subsampling keeps the proportion)
             x = torch.cat([x, self._absorbing_input(int(np.sum(d.terminations)))])
@@ -296,7 +302,7 @@ class GAIL:
         if self.discrete_actions:
             a = torch.as_tensor(np.asarray(actions), dtype=torch.long).reshape(-1)
             if raw_actions:
-                a = a - int(self.action_space.start)
+                a = a - self._action_start
             a = nn.functional.one_hot(a, self._act_dim).float()
         else:
             a = torch.as_tensor(np.asarray(actions, np.float32)).reshape(len(x), self._act_dim)
@@ -428,9 +434,9 @@ class GAIL:
         meta = {"config": asdict(self.config), "ppo_config": asdict(p.config),
                 "observation_space": space_to_json(self.observation_space),
                 "action_space": space_to_json(self.action_space), "num_timesteps": p.num_timesteps,
-                "demonstrations": {"env_id": self.demonstrations.env_id, "n_transitions": len(self.demonstrations),
-                                   "n_episodes": self.demonstrations.n_episodes,
-                                   "subsample_every": self.demonstrations.subsample_every}}
+                "demonstrations": None if (d := self.demonstrations) is None else {
+                    "env_id": d.env_id, "n_transitions": len(d), "n_episodes": d.n_episodes,
+                    "subsample_every": d.subsample_every}}   # None: an agent loaded to act, without demonstrations
         save_torch(path, _KIND, state, meta)
 
     @classmethod
@@ -458,5 +464,5 @@ class GAIL:
     def close(self) -> None:
         """Close the env if this agent (or its PPO) made it."""
         self.ppo.close()
-        if self._own_env:
+        if self._own_env and self.ppo.env is not None:   # (an own env is never None)
             self.ppo.env.close()

@@ -27,6 +27,7 @@ import copy
 import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -172,7 +173,8 @@ def corrupt(x: np.ndarray, fraction: float, rng: np.random.Generator | int = 0, 
 # --------------------------------------------------------------------------------------------------
 class _FlatModel:
     kind = "flat_model"
-    Config: type = object
+    Config: type[Any] = object
+    config: Any          # an instance of the subclass's Config dataclass (each subclass narrows the type)
 
     def __init__(self, dim: int, config=None):
         self.dim = check_positive_int(dim, "dim")
@@ -243,7 +245,7 @@ class _FlatModel:
     # save / load --------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Save weights, optimizer states, normalizer and config, atomically and without pickle."""
-        state = {name: m.state_dict() for name, m in self._modules().items()}
+        state: dict[str, Any] = {name: m.state_dict() for name, m in self._modules().items()}
         state["optim"] = {name: o.state_dict() for name, o in self._optimizers().items()}
         if self.normalizer.fitted:
             state["normalizer"] = self.normalizer.state()
@@ -323,6 +325,7 @@ class Autoencoder(_FlatModel):
 
     kind = "autoencoder"
     Config = AEConfig
+    config: AEConfig
 
     def _build(self):
         c = self.config
@@ -343,7 +346,7 @@ class Autoencoder(_FlatModel):
         epochs = check_positive_int(epochs, "epochs")
         x = self._prepare(data)
         clean = x.numpy()
-        history = {"loss": []}
+        history: dict[str, list[float]] = {"loss": []}
         for _ in _epochs(epochs, type(self).__name__, progress):
             # denoising: x̃ = corrupt(x); the target stays the clean x
             inp = torch.from_numpy(corrupt(clean, self.config.noise, self._np_rng)) if self.config.noise else x
@@ -423,6 +426,7 @@ class VAE(_FlatModel):
 
     kind = "vae"
     Config = VAEConfig
+    config: VAEConfig
 
     def _build(self):
         c = self.config
@@ -454,7 +458,7 @@ class VAE(_FlatModel):
         x = self._prepare(data)
         if self.config.likelihood == "bernoulli" and (x.min() < 0 or x.max() > 1):
             raise ValueError("a Bernoulli VAE needs data in [0, 1]; scale it or use likelihood='gaussian'")
-        history = {"elbo": [], "recon": [], "kl": []}
+        history: dict[str, list[float]] = {"elbo": [], "recon": [], "kl": []}
         for _ in _epochs(epochs, "VAE", progress):
             tot_rec = tot_kl = 0.0
             for idx in self._batches(len(x), self.config.batch_size):
@@ -538,6 +542,7 @@ class ConvVAE(VAE):
 
     kind = "conv_vae"
     Config = ConvVAEConfig
+    config: ConvVAEConfig
 
     def _build(self):
         c = self.config
@@ -718,6 +723,7 @@ class GAN(_FlatModel):
 
     kind = "gan"
     Config = GANConfig
+    config: GANConfig
 
     def _build(self):
         c = self.config
@@ -777,7 +783,7 @@ class GAN(_FlatModel):
         n, m, c = len(x), self.config.batch_size, self.config
         steps = check_positive_int(steps, "steps") if steps is not None else \
             check_positive_int(epochs, "epochs") * math.ceil(n / m)
-        history = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+        history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
         bar = progress_bar(total=steps, desc=f"GAN ({c.loss})", enabled=progress, unit="step")
         with bar:
             for _ in range(steps):

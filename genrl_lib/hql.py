@@ -63,7 +63,9 @@ def check_discrete_env(env, name: str = "env") -> tuple[int, int]:
             raise TypeError(f"{name}.{space_name} must be Discrete for HQL (a Q-table has one row per state and one "
                             f"column per action), got {space}; HQL works on tabular envs such as Taxi-v4, "
                             "FrozenLake-v1 or CliffWalking-v1")
-    return int(env.observation_space.n), int(env.action_space.n)
+    obs_space, act_space = env.observation_space, env.action_space
+    assert isinstance(obs_space, gym.spaces.Discrete) and isinstance(act_space, gym.spaces.Discrete)  # checked above
+    return int(obs_space.n), int(act_space.n)
 
 
 def check_q_tables(q_tables, name: str = "expert_q_tables", shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -97,9 +99,9 @@ def check_q_tables(q_tables, name: str = "expert_q_tables", shape: tuple[int, in
     if shape is not None and q.shape[1:] != tuple(shape):
         raise ValueError(f"{name} have shape (n_states, n_actions)={q.shape[1:]}, but the env needs {tuple(shape)}: "
                          "train the experts on this env")
-    bad = ~np.isfinite(q)
-    if bad.any():
-        idx = np.unique(np.nonzero(bad)[0])
+    nonfinite = ~np.isfinite(q)
+    if nonfinite.any():
+        idx = np.unique(np.nonzero(nonfinite)[0])
         raise ValueError(f"{name} contain NaN or infinite values (tables {idx[:5].tolist()}); retrain or drop them")
     return q
 
@@ -213,11 +215,11 @@ def build_expert_database(env: gym.Env, n_experts: int = 20, n_episodes=3000, *,
             res = q_learning(env, int(episodes[i]), seed=seed + i, progress_bar=False, **q_learning_kwargs)
             tables.append(res.q_table)
             bar.update(1)
-    tables = np.stack(tables)
-    rets = BatchEvaluator(env)([greedy_policy(q) for q in tables])   # exact, = expected_return of each expert
+    stacked = np.stack(tables)
+    rets = BatchEvaluator(env)([greedy_policy(q) for q in stacked])  # exact, = expected_return of each expert
     meta = {"env_id": _env_name(env), "max_episode_steps": getattr(env.spec, "max_episode_steps", None),
             "q_learning": {k: (list(v) if isinstance(v, tuple) else v) for k, v in q_learning_kwargs.items()}}
-    return ExpertDatabase(tables, rets, episodes,
+    return ExpertDatabase(stacked, rets, episodes,
                           np.arange(seed, seed + n_experts), meta)
 
 

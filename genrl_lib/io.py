@@ -25,6 +25,7 @@ import os
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -155,7 +156,8 @@ def save_arrays(path: str | os.PathLike, kind: str, arrays: dict[str, np.ndarray
     raw = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, **{_HEADER: raw}, **arrays)
+            payload: dict[str, Any] = {_HEADER: raw, **arrays}   # the header first, as before
+            np.savez(f, **payload)
     return path
 
 

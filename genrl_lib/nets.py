@@ -8,7 +8,7 @@ one one-hot block per variable, so a network can generalize across states sharin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -20,7 +20,7 @@ from genrl_lib.seeding import single_thread
 __all__ = ["mlp", "obs_dim", "obs_to_tensor", "action_dim", "check_space", "check_factors", "factored_one_hot",
            "TAXI_FACTORS", "check_sizes", "check_obs", "ObsEncoder"]
 
-_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "gelu": nn.GELU}
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "gelu": nn.GELU}
 
 
 def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64), activation: str = "tanh",
@@ -98,7 +98,7 @@ def check_obs(obs, space: gym.Space, name: str = "obs") -> tuple[np.ndarray, boo
                              f"{int(space.start + space.n - 1)}")
         return x.reshape(-1), x.ndim == 0
     check_space(space, "observation_space", (gym.spaces.Box,))
-    shape = tuple(space.shape)
+    shape = tuple(_box(space).shape)
     if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
         raise ValueError(f"{name} must be a numeric array of shape {shape} (or a batch {('B', *shape)}), "
                          f"got {type(obs).__name__} {obs!r}")
@@ -122,16 +122,22 @@ def check_space(space: gym.Space, name: str, allowed: tuple[type, ...]) -> gym.S
     return space
 
 
+def _box(space: gym.Space) -> gym.spaces.Box:
+    """``space``, typed as the ``Box`` that :func:`check_space` (or an ``isinstance`` test) already made sure it is."""
+    assert isinstance(space, gym.spaces.Box), space
+    return space
+
+
 def obs_dim(space: gym.Space) -> int:
     """Input size of a network for observations from ``space`` (Discrete: n, one-hot; Box: flat size)."""
     check_space(space, "observation_space", (gym.spaces.Discrete, gym.spaces.Box))
-    return int(space.n) if isinstance(space, gym.spaces.Discrete) else int(np.prod(space.shape))
+    return int(space.n) if isinstance(space, gym.spaces.Discrete) else int(np.prod(_box(space).shape))
 
 
 def action_dim(space: gym.Space) -> int:
     """Output size of a policy head: number of actions (Discrete) or action dimension (Box)."""
     check_space(space, "action_space", (gym.spaces.Discrete, gym.spaces.Box))
-    return int(space.n) if isinstance(space, gym.spaces.Discrete) else int(np.prod(space.shape))
+    return int(space.n) if isinstance(space, gym.spaces.Discrete) else int(np.prod(_box(space).shape))
 
 
 def obs_to_tensor(obs, space: gym.Space) -> torch.Tensor:
@@ -145,7 +151,7 @@ def obs_to_tensor(obs, space: gym.Space) -> torch.Tensor:
         return nn.functional.one_hot(idx, int(space.n)).float()
     check_space(space, "observation_space", (gym.spaces.Box,))
     x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
-    flat = int(np.prod(space.shape))
+    flat = int(np.prod(_box(space).shape))
     if x.numel() % flat:
         raise ValueError(f"observation of shape {tuple(x.shape)} does not match {space}")
     return x.reshape(-1, flat)
@@ -180,6 +186,7 @@ def factored_one_hot(obs, space: gym.Space, factors) -> torch.Tensor:
     (R, G, Y, B or in the taxi) and destination: 19 inputs instead of 500. A single observation gets ``B = 1``.
     """
     f = check_factors(factors, space)
+    assert isinstance(space, gym.spaces.Discrete)             # check_factors raised otherwise
     idx = torch.as_tensor(np.asarray(obs), dtype=torch.long).reshape(-1) - int(space.start)
     if (idx < 0).any() or (idx >= space.n).any():
         raise ValueError(f"observation {obs!r} is outside {space}")
@@ -211,9 +218,9 @@ class ObsEncoder:
         self.factors = None if factors is None else check_factors(factors, space)
         self.keep_one_hot = bool(keep_one_hot) and self.factors is not None
         if self.factors is not None:
-            self.dim = sum(self.factors) + (int(space.n) if self.keep_one_hot else 0)
+            self.dim = sum(self.factors) + (obs_dim(space) if self.keep_one_hot else 0)
         else:
-            self.dim = int(space.n) if self.discrete else int(np.prod(space.shape))
+            self.dim = obs_dim(space)      # n (one-hot) for Discrete, the flat size for Box
         if self.discrete and (shift is not None or scale is not None):
             raise ValueError("obs_shift/obs_scale apply to Box observations only; Discrete ones are one-hot encoded")
         self.shift = np.zeros(self.dim, np.float32) if shift is None else np.asarray(shift, np.float32).reshape(-1)
@@ -245,7 +252,7 @@ class ObsEncoder:
     def encoded_space(self) -> gym.spaces.Box:
         """The Box space the policy sees."""
         if self.identity:
-            return self.space
+            return _box(self.space)
         if self.discrete:
             return gym.spaces.Box(0.0, 1.0, (self.dim,), np.float32)
         return gym.spaces.Box(-np.inf, np.inf, (self.dim,), np.float32)
@@ -253,10 +260,10 @@ class ObsEncoder:
     def __call__(self, obs) -> np.ndarray:
         """Encode one observation or a batch: float32 ``(B, dim)``."""
         if self.factors is not None:
-            x = factored_one_hot(obs, self.space, self.factors)
+            blocks = factored_one_hot(obs, self.space, self.factors)
             if self.keep_one_hot:
-                x = torch.cat([obs_to_tensor(obs, self.space), x], dim=1)
-            return x.numpy()
+                blocks = torch.cat([obs_to_tensor(obs, self.space), blocks], dim=1)
+            return blocks.numpy()
         x = obs_to_tensor(obs, self.space).numpy()
         return x if self.discrete else (x - self.shift) / self.scale
 

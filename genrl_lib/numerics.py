@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Mapping
 
 __all__ = ["NUMERIC_ENVS", "MACHINE_OWNED", "numeric_env_vars", "describe", "summary", "NOT_RECORDED"]
 
@@ -59,7 +60,7 @@ _RECORDED = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "OPEN
              "NPY_DISABLE_CPU_FEATURES", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
-def numeric_env_vars(name: str, environ: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+def numeric_env_vars(name: str, environ: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
     """The environment variables that emulate the numeric environment ``name``.
 
     Args:
@@ -76,8 +77,8 @@ def numeric_env_vars(name: str, environ: dict[str, str] | None = None) -> tuple[
     """
     if not isinstance(name, str) or name not in NUMERIC_ENVS:
         raise ValueError(f"unknown numeric environment {name!r}; known: {', '.join(NUMERIC_ENVS)}")
-    environ = os.environ if environ is None else environ
-    machine = {k for k in MACHINE_OWNED if environ.get(k)}
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    machine = {k for k in MACHINE_OWNED if env.get(k)}
     variables = {k: v for k, v in NUMERIC_ENVS[name].items() if k not in machine}
     skipped = sorted(k for k in NUMERIC_ENVS[name] if k in machine)
     return variables, skipped

@@ -23,6 +23,7 @@ gives it), so the dataset is built in seconds on a CPU.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -123,14 +124,15 @@ def concat_demonstrations(parts: list[Demonstrations]) -> Demonstrations:
     for p in parts[1:]:
         if p.observation_space != first.observation_space or p.action_space != first.action_space:
             raise ValueError("all parts must share the observation and action spaces")
-    arrays, offset = {f: [] for f in FIELDS}, 0
+    arrays: dict[str, list[np.ndarray]] = {f: [] for f in FIELDS}
+    offset = 0
     for p in parts:
         _, inv = np.unique(p.episode_ids, return_inverse=True)
         for f in FIELDS:
             arrays[f].append(inv + offset if f == "episode_ids" else getattr(p, f))
         offset += int(inv.max()) + 1
-    return Demonstrations(**{f: np.concatenate(v) for f, v in arrays.items()},
-                          observation_space=first.observation_space, action_space=first.action_space,
+    merged: dict[str, Any] = {f: np.concatenate(v) for f, v in arrays.items()}
+    return Demonstrations(**merged, observation_space=first.observation_space, action_space=first.action_space,
                           env_id=first.env_id)
 
 
@@ -172,9 +174,11 @@ def make_mixed_dataset(n_random: int = 30, n_medium: int = 30, n_expert: int = 3
         check_positive_int(v, name)
     seed = check_seed(seed)
     env = gym.make(PENDULUM)
+    torque = env.action_space
+    assert isinstance(torque, gym.spaces.Box)                  # Pendulum's one torque
     expert = PendulumSwingUp()
-    policies = {"random": RandomPolicy(env.action_space, seed), "medium": EpsilonPolicy(expert, env.action_space,
-                epsilon, seed + 1), "expert": expert}
+    policies = {"random": RandomPolicy(torque, seed), "medium": EpsilonPolicy(expert, torque, epsilon, seed + 1),
+                "expert": expert}
     counts = {"random": n_random, "medium": n_medium, "expert": n_expert}
     parts, tiers = [], []
     for j, (tier, pol) in enumerate(policies.items()):
@@ -183,7 +187,7 @@ def make_mixed_dataset(n_random: int = 30, n_medium: int = 30, n_expert: int = 3
         tiers += [tier] * counts[tier]
     env.close()
     ref_seed = 10 ** 6 + seed * 1000
-    ref_min = float(rollout_returns(RandomPolicy(env.action_space, seed + 7), n_reference, seed=ref_seed).mean())
+    ref_min = float(rollout_returns(RandomPolicy(torque, seed + 7), n_reference, seed=ref_seed).mean())
     ref_max = float(rollout_returns(expert, n_reference, seed=ref_seed).mean())
     return MixedDataset(concat_demonstrations(parts), np.array(tiers), ref_min, ref_max)
 
@@ -212,7 +216,8 @@ def rollout_returns(policy, n_episodes: int, seed: int = 0, env_id: str = PENDUL
     ret, alive = np.zeros(n_episodes), np.ones(n_episodes, bool)
     first = True
     try:
-        with progress_bar(total=envs[0].spec.max_episode_steps or 0, desc="episodes", enabled=progress,
+        spec = envs[0].spec                                      # gym.make always sets it
+        with progress_bar(total=(spec.max_episode_steps if spec is not None else None) or 0, desc="episodes", enabled=progress,
                           unit="step") as bar:
             while alive.any():
                 idx = np.flatnonzero(alive)
@@ -282,7 +287,7 @@ class ContinuousBC:
         self.mean, self.std = s.mean(0), s.std(0).clamp_min(1e-6)
         gen = torch.Generator().manual_seed(self.config.seed)
         opt = torch.optim.Adam(self.net.parameters(), lr=self.config.lr)
-        hist = {"loss": []}
+        hist: dict[str, list[float]] = {"loss": []}
         with progress_bar(total=self.config.steps, desc="BC", enabled=progress, unit="step") as bar:
             for _ in range(self.config.steps):
                 idx = torch.randint(len(s), (self.config.batch_size,), generator=gen)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -88,8 +89,11 @@ class EpisodeMemory:
 
     def reset(self) -> None:
         """Forget everything."""
-        self.s, self.a, self.r = [], [], []
-        self.next_state, self.terminated, self.truncated = None, False, False
+        self.s: list[np.ndarray] = []
+        self.a: list[Any] = []                       # ints (Discrete) or (act_dim,) arrays (Box)
+        self.r: list[float] = []
+        self.next_state: np.ndarray | None = None
+        self.terminated, self.truncated = False, False
 
     def push(self, s, a, r) -> None:
         """Append the step ``(s_t, a_t, r_{t+1})``."""
@@ -224,7 +228,8 @@ class PolicyGradient:
         self._rng = np.random.default_rng(c.seed)
         self._obs, self._seeded = None, False
         self.memory = EpisodeMemory()
-        self.history = {"loss": [], "grad_norm": [], "episode_returns": [], "episode_lengths": []}
+        self.history: dict[str, list[float]] = {"loss": [], "grad_norm": [], "episode_returns": [],
+                                                "episode_lengths": []}
 
     # ---------------------------------------------------------------- acting
     def _sample(self, out: np.ndarray):
@@ -254,16 +259,17 @@ class PolicyGradient:
     # ---------------------------------------------------------------- the shared rollout / return path
     def _collect_segment(self, forward) -> EpisodeMemory:
         """Run the policy until the episode ends or ``n_steps`` steps, into ``self.memory``."""
-        m, limit = self.memory, self.config.n_steps
+        m, limit, env = self.memory, self.config.n_steps, self.env
+        assert env is not None                       # learn() and gradient_estimates() refuse an agent without one
         m.reset()
         if self._obs is None:
-            self._obs, _ = self.env.reset(seed=None if self._seeded else self.config.seed)
+            self._obs, _ = env.reset(seed=None if self._seeded else self.config.seed)
             self._seeded, self._ep_ret, self._ep_len = True, 0.0, 0
         obs = self._obs
         while True:
             x = np.asarray(obs, dtype=np.float32).reshape(-1)
             a = self._sample(forward(x[None])[0])
-            obs, r, term, trunc, _ = self.env.step(self._env_action(a))
+            obs, r, term, trunc, _ = env.step(self._env_action(a))
             m.push(x, a, r)
             self._ep_ret += float(r)
             self._ep_len += 1
@@ -288,6 +294,8 @@ class PolicyGradient:
         states, _, rewards = memory.arrays()
         boot = 0.0
         if c.n_steps is not None and not memory.terminated:
+            # n_steps means a critic (uses_critic), and every segment ends with its next state
+            assert self.critic is not None and memory.next_state is not None
             with torch.no_grad():
                 boot = float(self.critic(torch.from_numpy(memory.next_state[None]))[0, 0])
         G = torch.from_numpy(discounted_returns(rewards, c.gamma, boot))
@@ -312,7 +320,7 @@ class PolicyGradient:
         norm = (nn.utils.clip_grad_norm_(params, c.max_grad_norm) if c.max_grad_norm > 0
                 else torch.sqrt(sum((p.grad ** 2).sum() for p in params)))
         self.optimizer.step()
-        if self.critic is not None:
+        if self.critic is not None and self.value_optimizer is not None:     # (the two exist together)
             v_loss = (G - self.critic(states).squeeze(1)).pow(2).mean()  # (G_t - V_φ(s_t))²
             self.value_optimizer.zero_grad(set_to_none=True)
             v_loss.backward()
@@ -419,13 +427,16 @@ def gradient_estimates(agent: PolicyGradient, n_episodes: int, weighting: str = 
         raise ValueError(f"weighting must be 'return', 'mean_baseline' or 'value', got {weighting!r}")
     if weighting == "value" and agent.critic is None:
         raise ValueError("weighting='value' needs an agent with a critic (baseline=True or ActorCritic)")
+    env = agent.env
+    if env is None:
+        raise ValueError("this agent has no env (it was loaded without one): load(path, env=...) first")
     saved = (agent._rng, agent._obs, agent.history, agent.memory, agent.config.n_steps)
     agent._rng, agent._obs, agent._seeded = np.random.default_rng(seed), None, True
     agent.history = {"loss": [], "grad_norm": [], "episode_returns": [], "episode_lengths": []}
     agent.memory = EpisodeMemory()
     agent.config.n_steps = None
     try:
-        agent._obs, _ = agent.env.reset(seed=seed)
+        agent._obs, _ = env.reset(seed=seed)
         agent._ep_ret, agent._ep_len = 0.0, 0
         episodes = []
         for _ in range(n_episodes):
@@ -433,7 +444,7 @@ def gradient_estimates(agent: PolicyGradient, n_episodes: int, weighting: str = 
             s, a, r = m.arrays()
             episodes.append((s, a, discounted_returns(r, agent.config.gamma)))
             agent.memory = EpisodeMemory()
-            agent._obs, _ = agent.env.reset()
+            agent._obs, _ = env.reset()
             agent._ep_ret, agent._ep_len = 0.0, 0
         b = float(np.mean(np.concatenate([G for _, _, G in episodes])))
         params = agent.policy.actor_parameters()
@@ -443,6 +454,7 @@ def gradient_estimates(agent: PolicyGradient, n_episodes: int, weighting: str = 
             if weighting == "mean_baseline":
                 w = w - b
             elif weighting == "value":
+                assert agent.critic is not None                          # checked at the top
                 with torch.no_grad():
                     w = w - agent.critic(torch.from_numpy(s)).squeeze(1)
             logp, _ = agent.policy.log_prob_entropy(torch.from_numpy(s), torch.from_numpy(a))

@@ -106,28 +106,28 @@ def plot_value_heatmap(values: np.ndarray, shape: tuple[int, int] | None = None,
     if v.ndim != 1:
         raise ValueError(f"values must be (S,) or (S, A), got shape {np.shape(values)}")
     S = v.shape[0]
-    shape = (1, S) if shape is None else tuple(shape)
-    if shape[0] * shape[1] != S:
-        raise ValueError(f"shape {shape} does not hold {S} states")
+    hw: tuple[int, ...] = (1, S) if shape is None else tuple(shape)   # (rows, columns) of the grid
+    if hw[0] * hw[1] != S:
+        raise ValueError(f"shape {hw} does not hold {S} states")
     if policy is not None and np.shape(policy) != (S,):
         raise ValueError(f"policy must have shape ({S},), got {np.shape(policy)}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(4, 0.7 * shape[1]), max(1.6, 0.7 * shape[0] + 0.8)))
-    grid = v.reshape(shape)
+        _, ax = plt.subplots(figsize=(max(4, 0.7 * hw[1]), max(1.6, 0.7 * hw[0] + 0.8)))
+    grid = v.reshape(hw)
     im = ax.imshow(grid, cmap=cmap)
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="value")
     if annotate:
         lo, hi = np.nanmin(grid), np.nanmax(grid)
         for s in range(S):
-            r, c = divmod(s, shape[1])
+            r, c = divmod(s, hw[1])
             txt = f"{v[s]:.2g}"
             if policy is not None and s not in terminal:
                 labels = action_labels if action_labels is not None else [str(a) for a in range(int(np.max(policy)) + 1)]
                 txt += "\n" + str(labels[int(policy[s])])
             light = (v[s] - lo) < 0.5 * (hi - lo) if hi > lo else True
             ax.text(c, r, txt, ha="center", va="center", fontsize=8, color="white" if light else "black")
-    ax.set_xticks(range(shape[1]))
-    ax.set_yticks(range(shape[0]))
+    ax.set_xticks(range(hw[1]))
+    ax.set_yticks(range(hw[0]))
     if title:
         ax.set_title(title)
     return ax

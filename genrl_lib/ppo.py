@@ -33,6 +33,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -160,6 +161,8 @@ def ppo_loss(policy: ActorCriticPolicy, obs: torch.Tensor, actions: torch.Tensor
         (scalars), and ``ratio``, ``log_ratio``, ``advantages`` (as used), ``values`` (``(B,)`` tensors).
     """
     values, logp, entropy = policy.evaluate_actions(obs, actions)
+    if values is None:
+        raise ValueError("ppo_loss needs a policy with a critic: ActorCriticPolicy(..., critic=True)")
     if normalize_advantage and len(advantages) > 1:
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
     log_ratio = logp - old_log_prob
@@ -244,6 +247,8 @@ class PPO:
             act_dim)`` and ``(B, obs_dim) -> (B, 1)``.
     """
 
+    _prev_done: np.ndarray     # (N,) the envs whose episode ended at the previous step (NEXT_STEP autoreset)
+
     def __init__(self, env, config: PPOConfig | None = None, *, reward_fn: Callable | None = None,
                  callback: Callable | None = None, observation_space: gym.Space | None = None,
                  action_space: gym.Space | None = None, **hyperparameters):
@@ -262,7 +267,7 @@ class PPO:
                 raise ValueError("env=None: pass both observation_space and action_space to build the agent")
             self._build(observation_space, action_space, config)
         self.reward_fn, self.callback = reward_fn, callback
-        self._obs = None
+        self._obs: np.ndarray | None = None          # (N, obs_dim) current observations, set by the first learn
         self.num_timesteps = 0
 
     # ---------------------------------------------------------------- construction
@@ -296,10 +301,12 @@ class PPO:
         self.config = c = config.validate()
         self.policy = ActorCriticPolicy(obs_space, act_space, c.net_arch, c.activation, ortho_init=True,
                                         log_std_init=c.log_std_init, seed=c.seed)
+        assert self.policy.critic is not None                       # ActorCriticPolicy has one by default
         self.actor, self.critic, self.log_std = self.policy.actor, self.policy.critic, self.policy.log_std
         self.observation_space, self.action_space = obs_space, act_space
+        self._act_shape: tuple[int, ...] = tuple(act_space.shape or ())   # () for Discrete actions
         self.discrete = self.policy.discrete
-        self._obs_shape = obs_space.shape
+        self._obs_shape: tuple[int, ...] = tuple(obs_space.shape or ())
         self._obs_dim, self._act_dim = self.policy.obs_dim, self.policy.act_dim
         self._params = self.policy.ordered_parameters()
         # One flat float32 buffer holds every parameter; the torch modules' tensors are views of it, so the
@@ -361,6 +368,7 @@ class PPO:
             p = np.exp(logp_all)
             ent = -(p * logp_all).sum(axis=1)
             return logp_all[np.arange(len(out)), actions], ent, (p, logp_all)
+        assert self._np_log_std is not None                     # Box actions
         log_std = self._np_log_std[0]
         zs = (actions - out) * np.exp(-log_std)
         logp = (-0.5 * zs * zs - log_std).sum(axis=1) - 0.5 * math.log(2 * math.pi) * self._act_dim
@@ -392,7 +400,8 @@ class PPO:
     # ---------------------------------------------------------------- learning
     def _collect(self) -> Rollout:
         c, env = self.config, self.env
-        T, N = c.n_steps, self.env.num_envs
+        assert env is not None and self._obs is not None      # learn() checks the env, _learn resets it first
+        T, N = c.n_steps, env.num_envs
         obs_b = np.empty((T, N, self._obs_dim), dtype=np.float32)
         next_b = np.empty_like(obs_b)
         act_b = np.empty((T, N) if self.discrete else (T, N, self._act_dim), dtype=np.int64 if self.discrete else np.float32)
@@ -435,7 +444,7 @@ class PPO:
         if self.reward_fn is None:
             return ro.rewards
         shape_o = (*ro.obs.shape[:2], *self._obs_shape)
-        acts = ro.actions if self.discrete else ro.actions.reshape((*ro.actions.shape[:2], *self.action_space.shape))
+        acts = ro.actions if self.discrete else ro.actions.reshape((*ro.actions.shape[:2], *self._act_shape))
         out = self.reward_fn(dataclasses.replace(ro, obs=ro.obs.reshape(shape_o), actions=acts,
                                                  next_obs=ro.next_obs.reshape(shape_o)))
         if isinstance(out, torch.Tensor):
@@ -468,16 +477,16 @@ class PPO:
         if self.env is None:
             raise ValueError("this PPO has no env (it was loaded without one): PPO.load(path, env=...) to train it")
         with single_thread(self.config.torch_threads):
-            self._learn(total_timesteps, progress_bar)
+            self._learn(self.env, total_timesteps, progress_bar)
         return self
 
-    def _learn(self, total_timesteps: int, show: bool) -> None:
-        c, N = self.config, self.env.num_envs
-        self._autoreset = self.env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+    def _learn(self, env: gym.vector.VectorEnv, total_timesteps: int, show: bool) -> None:
+        c, N = self.config, env.num_envs
+        self._autoreset = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         if self._autoreset == AutoresetMode.DISABLED:
             raise ValueError("vector envs with autoreset_mode=DISABLED are not supported: use SAME_STEP or NEXT_STEP")
         if self._obs is None:
-            obs, _ = self.env.reset(seed=c.seed)
+            obs, _ = env.reset(seed=c.seed)
             self._obs = obs.reshape(N, self._obs_dim).astype(np.float32)
             self._ep_ret, self._ep_len = np.zeros(N), np.zeros(N, dtype=np.int64)
             self._prev_done = np.zeros(N, dtype=bool)
@@ -527,14 +536,18 @@ class PPO:
         v_np, r_np = values[idx_valid], ret[idx_valid]
         var_r = r_np.var()
         h["explained_variance"].append(float("nan") if var_r == 0 else float(1 - np.var(r_np - v_np) / var_r))
+        # what the minibatches are cut from: (obs, actions, old log π, advantages, returns), NumPy arrays for the
+        # numpy backend, tensors sharing their memory for the torch backend
+        sources: tuple[Any, ...]
         if c.backend == "numpy":
             old_logp = self._np_logp(self._np_forward(self._np_actor, obs)[-1], acts)[0]
+            sources = (obs, acts, old_logp, adv, ret)
             step = self._np_step
         else:
-            obs, acts = torch.from_numpy(obs), torch.from_numpy(acts)
+            obs_t, acts_t = torch.from_numpy(obs), torch.from_numpy(acts)
             with torch.no_grad():
-                old_logp = self.policy.log_prob_entropy(obs, acts)[0]
-            adv, ret = torch.from_numpy(adv), torch.from_numpy(ret)
+                old_logp_t = self.policy.log_prob_entropy(obs_t, acts_t)[0]
+            sources = (obs_t, acts_t, old_logp_t, torch.from_numpy(adv), torch.from_numpy(ret))
             for g in self.optimizer.param_groups:
                 g["lr"] = lr
             step = self._torch_step
@@ -542,9 +555,9 @@ class PPO:
         stats, n_mb = np.zeros(5), 0   # sums of policy loss, value loss, entropy, approx KL, clip fraction
         for _ in range(c.n_epochs):
             for mb in np.array_split(self._rng.permutation(idx_valid), n_batches):
-                if c.backend == "torch":
-                    mb = torch.from_numpy(mb)
-                s = step(obs[mb], acts[mb], old_logp[mb], adv[mb], ret[mb], eps, lr, ent_coef)
+                idx = torch.from_numpy(mb) if c.backend == "torch" else mb
+                o, a, lp, ad, r = (x[idx] for x in sources)
+                s = step(o, a, lp, ad, r, eps, lr, ent_coef)
                 stats += s
                 n_mb += 1
                 if c.target_kl is not None and s[3] > 1.5 * c.target_kl:
@@ -572,13 +585,13 @@ class PPO:
             ``(5,)`` float64: policy loss ``-L^CLIP``, value loss, entropy, approximate KL, clip fraction.
         """
         if self.config.backend == "torch":
-            t = [x if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
-                 for x in (obs, actions, old_log_prob, advantages, returns)]
+            o, a, lp, ad, r = (x if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
+                               for x in (obs, actions, old_log_prob, advantages, returns))
             for g in self.optimizer.param_groups:
                 g["lr"] = learning_rate
-            return self._torch_step(*t, clip_range, learning_rate, ent_coef)
-        a = [np.asarray(x) for x in (obs, actions, old_log_prob, advantages, returns)]
-        return self._np_step(*a, clip_range, learning_rate, ent_coef)
+            return self._torch_step(o, a, lp, ad, r, clip_range, learning_rate, ent_coef)
+        o_np, a_np, lp_np, ad_np, r_np = (np.asarray(x) for x in (obs, actions, old_log_prob, advantages, returns))
+        return self._np_step(o_np, a_np, lp_np, ad_np, r_np, clip_range, learning_rate, ent_coef)
 
     def _torch_step(self, obs, acts, old_logp, adv, ret, eps: float, lr: float, ent_coef: float) -> np.ndarray:
         """One minibatch step with torch autograd: the readable reference of :meth:`_np_step`."""
@@ -631,6 +644,7 @@ class PPO:
                 d_out += (ent_coef / B) * p * (logp_all + entropy[:, None])        # -c_e dH/dlogits
         else:
             z = aux
+            assert self._np_log_std is not None                 # Box actions
             sig_inv = np.exp(-self._np_log_std[0])
             d_out = (d_logp[:, None] * z * sig_inv).astype(np.float32)              # d log π / dμ = z / σ
             g_log_std = self._np_log_std[1]
@@ -711,7 +725,7 @@ class PPO:
             if (agent.env.single_observation_space.shape != agent.observation_space.shape
                     or agent.env.single_action_space != agent.action_space):
                 raise ValueError("env's spaces differ from the saved agent's: load with an env of the same task")
-            if continue_episodes and len(agent._obs) != n:
+            if continue_episodes and agent._obs is not None and len(agent._obs) != n:   # (set just above)
                 raise ValueError(f"continue_episodes=True: {path} has {len(agent._obs)} episodes in progress, the env "
                                  f"has {n} copies")
         return agent

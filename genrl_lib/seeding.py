@@ -61,8 +61,8 @@ def set_seed(seed: int, *, deterministic_torch: bool = False) -> np.random.Gener
     try:
         import torch
     except ImportError:  # torch is optional for the tabular chapters
-        torch = None
-    if torch is not None:
+        pass
+    else:
         torch.manual_seed(seed)
         if deterministic_torch:
             torch.use_deterministic_algorithms(True)

@@ -12,6 +12,7 @@ dynamics from ``P`` (same transitions as ``env.step`` for the same seed, without
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -206,7 +207,8 @@ def return_std(env: gym.Env, policy, gamma: float = 1.0, horizon: int | str | No
     m = tabular_model(env)
     pi = _policy_matrix(policy, m.n_states, m.n_actions)
     # one row per outcome (s, a) -> (s', r, done) of the model: (K,) arrays
-    rows = [(s, a, prob, s2, r, not done) for s, row in env.unwrapped.P.items() for a, outcomes in row.items()
+    model: Any = env.unwrapped                       # a toy-text env: its transition model is the attribute P
+    rows = [(s, a, prob, s2, r, not done) for s, row in model.P.items() for a, outcomes in row.items()
             for prob, s2, r, done in outcomes]
     s_, a_, p_, s2_, r_, live = (np.asarray(c) for c in zip(*rows))
     s_, a_, s2_ = s_.astype(np.int64), a_.astype(np.int64), s2_.astype(np.int64)
@@ -311,11 +313,11 @@ class TabularSimulator:
     _CHUNK = 8192
 
     def __init__(self, env: gym.Env):
-        tabular_model(env)  # validates spaces and P, with the clear error
-        base = env.unwrapped
+        m = tabular_model(env)  # validates spaces and P, with the clear error
+        base: Any = env.unwrapped                    # a toy-text env: its transition model is the attribute P
         if getattr(base, "fickle_passenger", False):
             raise ValueError("env has fickle_passenger=True, whose randomness is not in P: use fast=False")
-        self.n_states, self.n_actions = int(env.observation_space.n), int(env.action_space.n)
+        self.n_states, self.n_actions = m.n_states, m.n_actions
         # outcomes[s][a] = (cumulative probs, next states, rewards, terminated flags), Python lists for speed
         self.outcomes = []
         for s in range(self.n_states):
@@ -374,7 +376,9 @@ class _GymSimulator:
 
     def __init__(self, env: gym.Env):
         self.env = env
-        self.n_states, self.n_actions = int(env.observation_space.n), int(env.action_space.n)
+        obs_space, act_space = env.observation_space, env.action_space
+        assert isinstance(obs_space, gym.spaces.Discrete) and isinstance(act_space, gym.spaces.Discrete)  # _learn checked
+        self.n_states, self.n_actions = int(obs_space.n), int(act_space.n)
 
     def reset(self, seed: int | None = None) -> int:
         return int(self.env.reset(seed=seed)[0])
@@ -475,12 +479,13 @@ def _run_episodes(sim, method: str, n_episodes: int, alpha: float, gamma: float,
     S, A = sim.n_states, sim.n_actions
     Q = [[float(q_init)] * A for _ in range(S)]  # lists of floats: faster than ndarray scalar indexing
     agent_rng = np.random.default_rng([seed, 1])   # the agent's coin flips, independent of the env's stream
-    buf, k = [], 0
+    buf: list[float] = []
+    k = 0
     returns, lengths = np.zeros(n_episodes), np.zeros(n_episodes, dtype=np.int64)
     snap_at = {int(e): i for i, e in enumerate(snapshot_episodes or ())}
     snaps = np.zeros((len(snap_at), S, A))
     td, sarsa = method != "monte_carlo", method == "sarsa"
-    sim_seed = seed
+    sim_seed: int | None = seed
     with _bar(total=n_episodes, desc=method, enabled=progress_bar, unit="ep", miniters=max(1, n_episodes // 100)) as bar:
         for ep in range(n_episodes):
             eps = float(epsilons[ep])
@@ -506,10 +511,11 @@ def _run_episodes(sim, method: str, n_episodes: int, alpha: float, gamma: float,
                 t += 1
                 done = terminated or truncated
                 if td:
-                    a2 = act(s2) if sarsa and not terminated else None     # SARSA: a' chosen before the update
+                    a2 = None
                     if terminated:
                         target = r                                         # no future after a terminal state
                     elif sarsa:
+                        a2 = act(s2)                                       # SARSA: a' chosen before the update
                         target = r + gamma * Q[s2][a2]                     # Q(s', a') of the action taken next
                     else:
                         target = r + gamma * max(Q[s2])                    # max_a' Q(s', a')

@@ -61,6 +61,8 @@ def test_predict_single_and_batch_and_save_load(tmp_path, cart_demos):
     assert np.allclose(g2.discriminate(obs, cart_demos.actions[:7]), g.discriminate(obs, cart_demos.actions[:7]))
     with pytest.raises(ValueError, match="loaded without an env"):
         g2.learn(64, progress_bar=False)
+    g2.save(tmp_path / "g2.pt")                       # an agent loaded only to act saves too (no demonstrations)
+    assert np.array_equal(GAIL.load(tmp_path / "g2.pt").predict(obs)[0], batch)
     g3 = GAIL.load(tmp_path / "g.pt", env="CartPole-v1", demonstrations=cart_demos)   # keep training
     g3.learn(128, progress_bar=False)
     assert g3.num_timesteps == 256 + 128

@@ -177,3 +177,65 @@ def test_policy_gradient_loss_by_hand_and_its_direction():
         assert (after > before) == (wi > 0), (i, before, after)
         with torch.no_grad():
             logp, _ = pi.log_prob_entropy(s, a)
+
+
+# ---------------------------------------------------------------- DQN's TD target (the function the chapter shows)
+def test_td_target_by_hand_and_used_by_the_training_loop(monkeypatch):
+    """y = r + discount · Q⁻(s', a*): a* from the online net (Double DQN) or the target net's own max. Two
+    transitions, the second terminated (discount 0). A target read from the online net, a max taken where Double
+    DQN picks, or a dropped discount would each change a number here."""
+    import genrl_lib.dqn as dqn_module
+    from genrl_lib.dqn import td_target
+
+    r, discount = torch.tensor([1.0, 2.0]), torch.tensor([0.5, 0.0])
+    next_q_target = torch.tensor([[1.0, 4.0], [3.0, 5.0]])           # Q⁻(s', ·)
+    next_q_online = torch.tensor([[2.0, 1.0], [0.0, 9.0]])           # Q(s', ·; θ): picks a* = (0, 1)
+    torch.testing.assert_close(td_target(r, discount, next_q_target, next_q_online),
+                               torch.tensor([1.0 + 0.5 * 1.0, 2.0]))      # Q⁻(s', 0) = 1; terminated: y = r
+    torch.testing.assert_close(td_target(r, discount, next_q_target),
+                               torch.tensor([1.0 + 0.5 * 4.0, 2.0]))      # max_a' Q⁻(s', a') = 4
+    # the training loop's gradient goes through this very function (the chapter shows its source)
+    calls = []
+    monkeypatch.setattr(dqn_module, "td_target", lambda *args: calls.append(len(args)) or td_target(*args))
+    for double in (True, False):
+        agent = DQN(gym.make("CartPole-v1"), hidden=(8,), double_dqn=double, seed=0)
+        s = torch.randn(4, 4)
+        agent._td_gradients(s, torch.tensor([0, 1, 0, 1]), torch.ones(4), s, torch.full((4,), 0.5))
+    assert calls == [4, 3]
+
+
+# ---------------------------------------------------------------- the GAN's losses (generative models, HQL)
+def _linear_discriminator():
+    """D's logit ℓ(x) = x_0: ℓ = 2 on the real row below, −1 on the fake one."""
+    d = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        d.weight.copy_(torch.tensor([[1.0, 0.0]]))
+        d.bias.zero_()
+    return d, torch.tensor([[2.0, 0.0]]), torch.tensor([[-1.0, 0.0]])
+
+
+def test_gan_discriminator_loss_by_hand():
+    """−log D(x) − log(1 − D(G(z))) with D = σ(ℓ): swapped labels would give −log σ(−2) − log σ(−1) instead."""
+    from genrl_lib.generative import gan_discriminator_loss
+
+    d, real, fake = _linear_discriminator()
+    loss = gan_discriminator_loss(d(real).squeeze(1), d(fake).squeeze(1))
+    expected = -np.log(1 / (1 + np.exp(-2.0))) - np.log(1 - 1 / (1 + np.exp(1.0)))
+    assert loss.item() == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["vanilla", "non_saturating"])
+def test_gan_generator_loss_by_hand_and_its_direction(loss):
+    """Vanilla: log(1 − D(G(z))); non-saturating: −log D(G(z)). Descending either must raise D(G(z)), the
+    probability that D takes the fake for real (a flipped sign would lower it)."""
+    from genrl_lib.generative import gan_generator_loss
+
+    d, _, fake = _linear_discriminator()
+    d_fake = 1 / (1 + np.exp(1.0))                                        # D(G(z)) = σ(−1)
+    expected = np.log(1 - d_fake) if loss == "vanilla" else -np.log(d_fake)
+    assert gan_generator_loss(d(fake).squeeze(1), loss).item() == pytest.approx(expected, abs=1e-6)
+    fake = fake.clone().requires_grad_(True)                             # the generator's output
+    gan_generator_loss(d(fake).squeeze(1), loss).backward()
+    with torch.no_grad():
+        moved = fake - 0.5 * fake.grad
+        assert torch.sigmoid(d(moved)).item() > d_fake
