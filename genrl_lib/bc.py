@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from genrl_lib.checks import check_bool, check_number, check_positive_int
+from genrl_lib.checks import check_bool, check_number, check_obs_encoding, check_positive_int
 from genrl_lib.demonstrations import Demonstrations, check_demonstrations
 from genrl_lib.envs import spaces_of
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
@@ -33,7 +33,6 @@ from genrl_lib.seeding import check_seed, single_thread
 __all__ = ["BCConfig", "BehaviourCloning", "behaviour_clone"]
 
 _KIND = "bc"
-OBS_ENCODINGS = ("one_hot", "factored", "one_hot+factored")
 
 
 @dataclass
@@ -77,12 +76,7 @@ class BCConfig:
         self.net_arch = check_sizes(self.net_arch, "net_arch")
         self.log_std_init = check_number(self.log_std_init, "log_std_init (log of the initial action std)")
         self.normalize_obs = check_bool(self.normalize_obs, "normalize_obs")
-        if self.obs_encoding not in OBS_ENCODINGS:
-            raise ValueError(f"obs_encoding must be one of {OBS_ENCODINGS}, got {self.obs_encoding!r}")
-        if (self.obs_encoding == "one_hot") != (self.obs_factors is None):
-            raise ValueError("obs_factors goes with obs_encoding='factored' or 'one_hot+factored' (e.g. "
-                             "obs_encoding='factored', obs_factors=(5, 5, 5, 4) on Taxi) and only with them; got "
-                             f"obs_encoding={self.obs_encoding!r}, obs_factors={self.obs_factors!r}")
+        check_obs_encoding(self.obs_encoding, self.obs_factors)
         if self.obs_factors is not None:
             self.obs_factors = check_factors(self.obs_factors)
         return self

@@ -12,7 +12,7 @@ import numpy as np
 
 from genrl_lib.seeding import check_seed
 
-__all__ = ["check_positive_int", "check_number", "check_bool", "check_seed"]
+__all__ = ["check_positive_int", "check_number", "check_bool", "check_seed", "OBS_ENCODINGS", "check_obs_encoding"]
 
 
 def check_positive_int(value, name: str) -> int:
@@ -63,3 +63,18 @@ def check_bool(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
     return bool(value)
+
+
+#: How a Discrete observation is fed to a network (BC's and GAIL's ``obs_encoding``, :class:`genrl_lib.nets.ObsEncoder`).
+OBS_ENCODINGS = ("one_hot", "factored", "one_hot+factored")
+
+
+def check_obs_encoding(obs_encoding, obs_factors) -> None:
+    """Refuse an unknown ``obs_encoding``, or ``obs_factors`` given without a factored encoding (or missing with one),
+    naming both arguments and an example of the fix."""
+    if obs_encoding not in OBS_ENCODINGS:
+        raise ValueError(f"obs_encoding must be one of {OBS_ENCODINGS}, got {obs_encoding!r}")
+    if (obs_encoding == "one_hot") != (obs_factors is None):
+        raise ValueError("obs_factors goes with obs_encoding='factored' or 'one_hot+factored' (e.g. "
+                         "obs_encoding='factored', obs_factors=(5, 5, 5, 4) on Taxi) and only with them; got "
+                         f"obs_encoding={obs_encoding!r}, obs_factors={obs_factors!r}")

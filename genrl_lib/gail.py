@@ -45,7 +45,7 @@ import torch
 from torch import nn
 
 from genrl_lib.bc import BCConfig, behaviour_clone
-from genrl_lib.checks import check_bool, check_number
+from genrl_lib.checks import check_bool, check_number, check_obs_encoding
 from genrl_lib.demonstrations import Demonstrations, check_demonstrations
 from genrl_lib.envs import spaces_of
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
@@ -58,7 +58,6 @@ __all__ = ["GAILConfig", "Config", "GAIL", "ObsEncoder", "REWARDS", "check_demon
 
 _KIND = "gail"
 REWARDS = ("logit", "positive", "negative")
-OBS_ENCODINGS = ("one_hot", "factored", "one_hot+factored")
 
 
 @dataclass
@@ -116,12 +115,7 @@ class GAILConfig:
         for name in ("absorbing", "freeze_discriminator", "normalize_obs"):
             setattr(self, name, check_bool(getattr(self, name), name))
         self.disc_hidden = check_sizes(self.disc_hidden, "disc_hidden")
-        if self.obs_encoding not in OBS_ENCODINGS:
-            raise ValueError(f"obs_encoding must be one of {OBS_ENCODINGS}, got {self.obs_encoding!r}")
-        if (self.obs_encoding == "one_hot") != (self.obs_factors is None):
-            raise ValueError("obs_factors goes with obs_encoding='factored' or 'one_hot+factored' (e.g. "
-                             "obs_encoding='factored', obs_factors=(5, 5, 5, 4) on Taxi) and only with them; got "
-                             f"obs_encoding={self.obs_encoding!r}, obs_factors={self.obs_factors!r}")
+        check_obs_encoding(self.obs_encoding, self.obs_factors)
         if self.obs_factors is not None:     # the product is checked against the env's space by ObsEncoder
             self.obs_factors = check_factors(self.obs_factors)
         check_seed(self.seed)

@@ -269,3 +269,20 @@ if __name__ == "__main__":
             print(f"{name:32s} {outcome}")
     print(counts, "of", len(CASES))
     sys.exit(0)
+
+
+def test_obs_encoding_is_checked_in_one_place_for_bc_and_gail():
+    from genrl_lib.bc import BCConfig
+    from genrl_lib.checks import OBS_ENCODINGS, check_obs_encoding
+    from genrl_lib.gail import GAILConfig
+
+    assert OBS_ENCODINGS == ("one_hot", "factored", "one_hot+factored")
+    check_obs_encoding("one_hot", None)
+    check_obs_encoding("factored", (5, 5, 5, 4))
+    with pytest.raises(ValueError, match="obs_encoding must be one of"):
+        check_obs_encoding("onehot", None)
+    for cfg in (BCConfig, GAILConfig):
+        with pytest.raises(ValueError, match="obs_factors goes with obs_encoding='factored'"):
+            cfg(obs_encoding="factored").validate()
+        with pytest.raises(ValueError, match="obs_factors goes with"):
+            cfg(obs_factors=(5, 5, 5, 4)).validate()
