@@ -12,6 +12,10 @@ Following Karpathy's "Deep Reinforcement Learning: Pong from Pixels" (2016):
 * :func:`up_down_loss`: ``L = −(1/T) Σ_t w_t log p(a_t|x_t)``; with ``w_t = 1`` it is the supervised
   cross-entropy ``L_CE``, with ``w_t = G_t`` the policy-gradient loss ``L_PG``.
 
+A CPU cannot learn Pong in a chapter's budget; ``genrl_lib/Catch-v0`` (:class:`genrl_lib.envs.CatchEnv`) is the
+pixel game it can learn: :func:`make_catch` flattens its image for REINFORCE, with :data:`CATCH_REINFORCE`'s
+settings (the chapter's and ``benchmarks/pixels_catch.py``'s).
+
 Pong itself comes from ale-py (the optional extra ``genrl_lib[atari]``): :func:`ale_missing` says what to install
 when it is absent, :func:`make_pong` makes ``ALE/Pong-v5``.
 """
@@ -25,12 +29,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from genrl_lib.envs import CATCH_ID
+
 __all__ = ["PONG_SHAPE", "PONG_UP", "PONG_DOWN", "preprocess_pong", "frame_difference", "FrameDifference",
-           "PongPolicy", "pong_returns", "up_down_loss", "ale_missing", "require_ale", "make_pong"]
+           "PongPolicy", "pong_returns", "up_down_loss", "ale_missing", "require_ale", "make_pong", "make_catch",
+           "CATCH_REINFORCE"]
 
 PONG_SHAPE = (210, 160, 3)
 PONG_UP, PONG_DOWN = 2, 3          # ALE's RIGHT and LEFT move Pong's paddle up and down
 _BACKGROUND = (144, 109)           # the red channel of Pong's two background colours
+# REINFORCE on Catch from pixels: Karpathy's 200 hidden units; raw returns (normalize=False): with one reward at the
+# end of an episode, standardizing the returns within the episode would punish the early actions of every catch.
+CATCH_REINFORCE = {"hidden": (200,), "normalize": False, "learning_rate": 2e-3, "gamma": 0.99}
 ALE_HINT = "pip install 'ale-py==0.12.1' (or the book's extra: pip install 'genrl_lib[atari]')"
 
 
@@ -192,3 +202,9 @@ def make_pong(**kwargs) -> gym.Env:
     """``gym.make("ALE/Pong-v5", **kwargs)`` after :func:`require_ale` (frameskip 4, sticky actions 0.25)."""
     require_ale()
     return gym.make("ALE/Pong-v5", **kwargs)
+
+
+def make_catch(render_mode: str | None = None, **kwargs) -> gym.Env:
+    """``genrl_lib/Catch-v0`` with its ``(rows, cols)`` image flattened to ``(rows * cols,)`` (``FlattenObservation``),
+    the input of an MLP policy; ``render_mode="rgb_array"`` for animations; ``kwargs`` go to :class:`CatchEnv`."""
+    return gym.wrappers.FlattenObservation(gym.make(CATCH_ID, render_mode=render_mode, **kwargs))
