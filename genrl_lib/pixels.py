@@ -22,8 +22,6 @@ when it is absent, :func:`make_pong` makes ``ALE/Pong-v5``.
 
 from __future__ import annotations
 
-import importlib.util
-
 import gymnasium as gym
 import numpy as np
 import torch
@@ -182,8 +180,11 @@ def up_down_loss(p_up: torch.Tensor, went_up, weights=None) -> torch.Tensor:
 
 def ale_missing() -> str | None:
     """``None`` when ale-py (the Atari games) can be imported, else a one-line message that says what to install."""
-    if importlib.util.find_spec("ale_py") is None:
-        return f"This section needs the Atari emulator ale-py, which is not installed: {ALE_HINT}, then restart."
+    try:
+        import ale_py  # noqa: F401 - the import is the check: it also catches a broken install
+    except ImportError as err:
+        return (f"This section needs the Atari emulator ale-py, which cannot be imported ({err}): {ALE_HINT}, "
+                "then restart the kernel.")
     return None
 
 
