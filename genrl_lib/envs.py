@@ -21,6 +21,13 @@ Dynamics chosen for the book (the slides show only the picture and the Q-tables)
 ``step_reward=0`` only traps and goal pay, which is the reward the slide's Q-table reflects.
 Like the toy-text envs, ``env.unwrapped.P[s][a]`` is the list of ``(prob, next_state, reward,
 terminated)`` tuples, and ``initial_state_distrib`` is the start distribution.
+
+``Catch-v0`` is Pong's mechanics in miniature, a pixel game a CPU can learn in a minute (the "catch" task of
+Mnih et al.'s recurrent attention paper and of DeepMind's bsuite): a ball falls one row per step down a
+``rows × cols`` grid from a random column of the top row; a paddle of one cell in the bottom row moves left,
+stays or moves right; when the ball reaches the bottom row the episode ends with +1 (caught) or -1 (missed).
+The observation is the picture itself, a binary ``(rows, cols)`` image (ball and paddle 1, background 0),
+which is what :func:`genrl_lib.pixels.preprocess_pong` makes of a Pong frame.
 """
 
 from __future__ import annotations
@@ -31,9 +38,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-__all__ = ["JumpChainEnv", "make", "JUMP_CHAIN_ID", "spaces_of"]
+__all__ = ["JumpChainEnv", "CatchEnv", "make", "JUMP_CHAIN_ID", "CATCH_ID", "spaces_of"]
 
 JUMP_CHAIN_ID = "genrl_lib/JumpChain-v0"
+CATCH_ID = "genrl_lib/Catch-v0"
 ACTION_NAMES = ("R", "JR")
 
 
@@ -124,6 +132,71 @@ class JumpChainEnv(gym.Env):
 
 # gymnasium's EnvCreator protocol asks for a callable taking **kwargs; a class is a documented entry point
 gym.register(id=JUMP_CHAIN_ID, entry_point=JumpChainEnv)  # type: ignore[arg-type]
+
+
+class CatchEnv(gym.Env):
+    """Catch a falling ball with a paddle, from pixels (see the module docstring).
+
+    Observation: ``Box(0, 1, (rows, cols), float32)``, a binary image: the ball's cell and the paddle's cell are 1.
+    Action: ``Discrete(3)``, 0 = left, 1 = stay, 2 = right (the paddle stops at the walls).
+    Reward: 0 while the ball falls; +1 if the paddle is under the ball when it reaches the bottom row, else -1.
+    An episode lasts ``rows - 1`` steps. The ball starts in a random column of the top row, the paddle in
+    the middle of the bottom row. Render modes: ``"rgb_array"`` (an ``(H, W, 3)`` uint8 image, Pong's colours).
+
+    Args:
+        rows, cols: the grid (at least 3 rows, 2 columns); with ``cols <= rows`` every ball can be caught.
+        render_mode: ``None`` or ``"rgb_array"``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
+    ACTION_NAMES = ("left", "stay", "right")
+
+    def __init__(self, rows: int = 10, cols: int = 5, render_mode: str | None = None):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        for name, value, low in (("rows", rows, 3), ("cols", cols, 2)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        self.rows, self.cols, self.render_mode = int(rows), int(cols), render_mode
+        self.observation_space = spaces.Box(0.0, 1.0, (self.rows, self.cols), dtype=np.float32)
+        self.action_space = spaces.Discrete(3)
+        self.ball = (0, 0)
+        self.paddle = self.cols // 2
+
+    def _image(self) -> np.ndarray:
+        img = np.zeros((self.rows, self.cols), dtype=np.float32)
+        img[self.ball] = 1.0
+        img[self.rows - 1, self.paddle] = 1.0
+        return img
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.ball = (0, int(self.np_random.integers(self.cols)))
+        self.paddle = self.cols // 2
+        return self._image(), {}
+
+    def step(self, action):
+        if not self.action_space.contains(action):
+            raise ValueError(f"action must be 0 (left), 1 (stay) or 2 (right), got {action!r}")
+        self.paddle = int(np.clip(self.paddle + int(action) - 1, 0, self.cols - 1))
+        self.ball = (self.ball[0] + 1, self.ball[1])
+        terminated = self.ball[0] == self.rows - 1
+        reward = (1.0 if self.ball[1] == self.paddle else -1.0) if terminated else 0.0
+        return self._image(), reward, terminated, False, {}
+
+    def render(self, cell: int = 24):
+        if self.render_mode != "rgb_array":
+            return None
+        img = np.empty((self.rows * cell, self.cols * cell, 3), dtype=np.uint8)
+        img[:] = (144, 72, 17)                                   # Pong's brown background
+        r, c = self.ball
+        img[r * cell + 4:(r + 1) * cell - 4, c * cell + 4:(c + 1) * cell - 4] = (236, 236, 236)   # the ball
+        y = (self.rows - 1) * cell
+        img[y + cell // 3:y + cell, self.paddle * cell + 1:(self.paddle + 1) * cell - 1] = (92, 186, 92)  # the paddle
+        return img
+
+
+gym.register(id=CATCH_ID, entry_point=CatchEnv, max_episode_steps=1000)  # type: ignore[arg-type]  # as JumpChain above
 
 
 def make(env_id: str, **kwargs) -> gym.Env:

@@ -239,3 +239,22 @@ def test_gan_generator_loss_by_hand_and_its_direction(loss):
     with torch.no_grad():
         moved = fake - 0.5 * fake.grad
         assert torch.sigmoid(d(moved)).item() > d_fake
+
+
+# ---------------------------------------------------------------- pixels: Karpathy's up/down policy and L_PG
+def test_up_down_policy_learns_the_rewarded_move_from_its_own_samples():
+    """A one-state bandit: "up" pays +1, "down" −1. Sampling from p(up), weighting log p(a) by the reward and
+    descending L_PG must drive p(up) -> 1; a flipped sign or swapped up/down labels would drive it to 0."""
+    from genrl_lib.pixels import PongPolicy, up_down_loss
+
+    net = PongPolicy(hidden=8, in_features=4, seed=0)
+    opt = torch.optim.Adam(net.parameters(), lr=0.05)
+    x, rng = torch.ones(32, 4), np.random.default_rng(0)
+    for _ in range(60):
+        p = net(x)
+        up = rng.random(32) < p.detach().numpy()
+        loss = up_down_loss(p, up, weights=np.where(up, 1.0, -1.0))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert net(x[:1]).item() > 0.9
