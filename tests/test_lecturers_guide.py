@@ -32,7 +32,8 @@ def test_every_exercise_the_guide_links_exists():
     missing = sorted(set(refs) - labels)
     assert not missing, f"book/lecturers_guide.md links exercises that do not exist: {missing}"
     mapped = {lab for lab in labels
-              if lab.startswith(("rlb-", "ql-", "dqn-", "pg-", "ppo-", "gm-", "gail-", "hql-", "bld-"))}
+              if lab.startswith(("rlb-", "ql-", "dqn-", "pg-", "ppo-", "gm-", "gail-", "hql-", "bld-",
+                                 "diff-", "dd-", "thesis-"))}
     assert mapped <= set(refs), f"exercises missing from the guide: {sorted(mapped - set(refs))}"
 
 
