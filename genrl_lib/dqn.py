@@ -36,6 +36,7 @@ from torch import nn
 from torch.optim.adam import adam
 
 from genrl_lib.checks import check_bool, check_number, check_positive_int
+from genrl_lib.fast import mlp_forward
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_obs, check_sizes, check_space, mlp, obs_dim, obs_to_tensor
 from genrl_lib.seeding import check_seed, set_seed, single_thread
@@ -285,14 +286,11 @@ class DQN:
     def _forward(self, layers: list, x: torch.Tensor) -> list[torch.Tensor]:
         """The Q-network layer by layer (no autograd): ``[x (B, d), h_1 (B, H_1), …, Q (B, n_actions)]``.
 
-        Computes what ``q_net(x)`` computes (``layers`` are its ``(weight, bias)`` pairs), keeping every layer's
-        output for the hand-written backward pass of :meth:`_td_gradients`.
+        Computes what ``q_net(x)`` computes, bit for bit (``layers`` are its ``(weight, bias)`` pairs), keeping every
+        layer's output for the hand-written backward pass of :meth:`_td_gradients`: the library's fast path
+        (:func:`genrl_lib.fast.mlp_forward`) on torch tensors, with this network's activation.
         """
-        hs = [x]
-        for i, (w, b) in enumerate(layers):
-            z = torch.addmm(b, hs[-1], w.t())
-            hs.append(z if i == len(layers) - 1 else self._act(z))
-        return hs
+        return mlp_forward(layers, x, self._act)
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """Greedy (or ε-greedy with ``exploration_final_eps``) action(s), SB3-style.
