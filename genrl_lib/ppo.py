@@ -21,9 +21,9 @@ Two hooks make PPO the engine of adversarial imitation (GAIL) without copying it
 * ``callback(rollout)`` runs after each rollout is collected and before the update (e.g. to train a
   discriminator on ``rollout.obs``/``rollout.actions``); returning ``False`` stops training.
 
-Speed: the rollout runs the actor as plain NumPy matrix products (weights copied once per rollout),
-so acting costs microseconds; log-probabilities and values are then computed in torch, once, for
-the whole rollout.
+Speed: the rollout runs the actor as plain NumPy matrix products (:mod:`genrl_lib.fast`, on views of
+the weights: nothing is copied), so acting costs microseconds; values and log-probabilities are then
+computed once for the whole rollout (in NumPy with ``backend="numpy"``, in torch with ``"torch"``).
 """
 
 from __future__ import annotations
