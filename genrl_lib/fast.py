@@ -69,11 +69,12 @@ def mlp_forward(layers: Sequence[tuple[Array, Array]], x: Array, activation: Cal
     if x.ndim != 2 or x.shape[1] != layers[0][0].shape[1]:
         raise ValueError(f"x must be a batch (B, {layers[0][0].shape[1]}) of inputs of the first layer, got shape "
                          f"{tuple(x.shape)}; reshape one input with x[None]")
-    hs = [x]
+    hs, last = [x], len(layers) - 1
     try:
         for i, (w, b) in enumerate(layers):
-            z = torch.addmm(b, hs[-1], w.t()) if isinstance(hs[-1], torch.Tensor) else hs[-1] @ w.T + b
-            hs.append(z if i == len(layers) - 1 else activation(z))
+            h = hs[-1]
+            z = h @ w.T + b if isinstance(h, np.ndarray) else torch.addmm(b, h, w.t())   # h_{i−1} W_iᵀ + b_i
+            hs.append(z if i == last else activation(z))
     except (ValueError, RuntimeError):
         _check_chain(layers)            # name the layer that does not fit (free when nothing fails)
         raise
