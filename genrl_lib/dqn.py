@@ -36,6 +36,7 @@ from torch import nn
 from torch.optim.adam import adam
 
 from genrl_lib.checks import check_bool, check_number, check_positive_int
+from genrl_lib.fast import mlp_forward
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_obs, check_sizes, check_space, mlp, obs_dim, obs_to_tensor
 from genrl_lib.seeding import check_seed, set_seed, single_thread
@@ -52,22 +53,9 @@ _ACTIVATION_FN = {"relu": torch.relu, "tanh": torch.tanh}
 
 @dataclass
 class DQNConfig:
-    """DQN hyperparameters. Defaults tuned for CartPole-v1 on a 50k-step budget, on tuning seeds only (100-118,
-    then 200-209, then 300-309), never on the benchmark seeds 0-4; how many benchmark seeds reach 475 is measured by
-    benchmarks/dqn_cartpole.py, not promised here.
-
-    What makes the *final* policy robust (tuning seeds 200-209): with a hard target copy every 500 steps and
-    γ = 0.99, 2-3 of 5 runs solved CartPole and then drifted off the track late in training (the greedy
-    policy let the cart run off the edge while its Q-values there were grossly overestimated, ~390 for a
-    state worth ~1). Three changes fixed it: a soft (Polyak) target averaged over ~1/τ = 200 steps, a
-    learning rate decaying to 1 % so the last updates cannot undo what was learned, and γ = 0.98 (a
-    50-step horizon instead of 100, which is plenty for balancing and halves the scale of the bootstrapped
-    values). With all three, 7 of 7 runs on seeds 203-209 (including the two that failed before) scored >= 495,
-    but the benchmark seeds 0-4 then gave 3/5, two runs again letting the cart drift off near the end of the
-    episode. On fresh tuning seeds 300-309, a 128×128 network (same 3-step Double DQN, same targets) still
-    missed 475 on 2 of 9 runs (450, 458: the same late drift); adding a fourth gradient step per round
-    (4 every 8 env steps: a third more replay of every stored transition, the rare edge-of-track ones
-    included) gave 9 of 10 runs >= 475 (the tenth 313) at ~40 s per run.
+    """DQN hyperparameters. Defaults tuned for CartPole-v1 on a 50k-step budget, on tuning seeds only, never on the
+    benchmark seeds 0-4; how many benchmark seeds reach 475 is measured by benchmarks/dqn_cartpole.py, not promised
+    here. The tuning history (which change fixed what, on which seeds) is in that benchmark's docstring.
 
     Attributes:
         learning_rate: Adam step size at the start of training.
@@ -285,14 +273,11 @@ class DQN:
     def _forward(self, layers: list, x: torch.Tensor) -> list[torch.Tensor]:
         """The Q-network layer by layer (no autograd): ``[x (B, d), h_1 (B, H_1), …, Q (B, n_actions)]``.
 
-        Computes what ``q_net(x)`` computes (``layers`` are its ``(weight, bias)`` pairs), keeping every layer's
-        output for the hand-written backward pass of :meth:`_td_gradients`.
+        Computes what ``q_net(x)`` computes, bit for bit (``layers`` are its ``(weight, bias)`` pairs), keeping every
+        layer's output for the hand-written backward pass of :meth:`_td_gradients`: the library's fast path
+        (:func:`genrl_lib.fast.mlp_forward`) on torch tensors, with this network's activation.
         """
-        hs = [x]
-        for i, (w, b) in enumerate(layers):
-            z = torch.addmm(b, hs[-1], w.t())
-            hs.append(z if i == len(layers) - 1 else self._act(z))
-        return hs
+        return mlp_forward(layers, x, self._act)
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """Greedy (or ε-greedy with ``exploration_final_eps``) action(s), SB3-style.

@@ -26,13 +26,11 @@ import torch
 from torch import nn
 
 from genrl_lib.checks import check_number
+from genrl_lib.fast import numpy_forward
 from genrl_lib.nets import action_dim, check_sizes, check_space, mlp, obs_dim
 from genrl_lib.seeding import check_seed
 
-__all__ = ["ActorCriticPolicy", "NUMPY_ACTIVATIONS"]
-
-NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}
+__all__ = ["ActorCriticPolicy"]
 
 
 class ActorCriticPolicy(nn.Module):
@@ -149,22 +147,9 @@ class ActorCriticPolicy(nn.Module):
     def numpy_actor(self) -> Callable[[np.ndarray], np.ndarray]:
         """The actor as a NumPy function ``(B, obs_dim) float32 -> (B, act_dim)`` on views of its weights (no copy:
         it follows in-place updates; take it again if the parameters' storage is replaced). Acting then costs
-        microseconds per step; activations other than tanh/relu fall back to torch."""
-        mods = list(self.actor)
-        fns = {nn.ReLU: NUMPY_ACTIVATIONS["relu"], nn.Tanh: NUMPY_ACTIVATIONS["tanh"]}
-        if not all(isinstance(m, nn.Linear) or type(m) in fns for m in mods):
-            def torch_forward(x: np.ndarray) -> np.ndarray:
-                with torch.no_grad():
-                    return self.actor(torch.from_numpy(x)).numpy()
-            return torch_forward
-        layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) if isinstance(m, nn.Linear) else fns[type(m)]
-                  for m in mods]
-
-        def forward(x: np.ndarray) -> np.ndarray:
-            for L in layers:
-                x = x @ L[0].T + L[1] if isinstance(L, tuple) else L(x)
-            return x
-        return forward
+        microseconds per step; activations other than tanh/relu fall back to torch
+        (:func:`genrl_lib.fast.numpy_forward`, the library's NumPy fast path)."""
+        return numpy_forward(self.actor)
 
     def sample(self, out: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Sample ``a ~ π_θ(·|s)`` from the actor's outputs ``out (B, act_dim)``: ``(B,)`` int64 indices

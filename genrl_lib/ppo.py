@@ -21,9 +21,9 @@ Two hooks make PPO the engine of adversarial imitation (GAIL) without copying it
 * ``callback(rollout)`` runs after each rollout is collected and before the update (e.g. to train a
   discriminator on ``rollout.obs``/``rollout.actions``); returning ``False`` stops training.
 
-Speed: the rollout runs the actor as plain NumPy matrix products (weights copied once per rollout),
-so acting costs microseconds; log-probabilities and values are then computed in torch, once, for
-the whole rollout.
+Speed: the rollout runs the actor as plain NumPy matrix products (:mod:`genrl_lib.fast`, on views of
+the weights: nothing is copied), so acting costs microseconds; values and log-probabilities are then
+computed once for the whole rollout (in NumPy with ``backend="numpy"``, in torch with ``"torch"``).
 """
 
 from __future__ import annotations
@@ -42,17 +42,17 @@ from gymnasium.vector import AutoresetMode
 from torch import nn
 
 from genrl_lib.checks import check_bool, check_number, check_positive_int
+from genrl_lib.fast import NUMPY_ACTIVATIONS, layer_pairs, mlp_forward
 from genrl_lib.gae import gae
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_obs, check_sizes
-from genrl_lib.policies import NUMPY_ACTIVATIONS, ActorCriticPolicy
+from genrl_lib.policies import ActorCriticPolicy
 from genrl_lib.progress import progress_bar
 from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["PPOConfig", "Config", "PPO", "Rollout", "make_vec_env", "linear_schedule_value", "ppo_loss"]
 
 _KIND = "ppo"
-_NUMPY_ACT = NUMPY_ACTIVATIONS
 
 
 @dataclass
@@ -322,13 +322,12 @@ class PPO:
             views.append(self._flat[o:o + k].reshape(tuple(p.shape)))
             grads.append(self._flat_grad[o:o + k].reshape(tuple(p.shape)))
             o += k
-        n_lin = len(c.net_arch) + 1
-        self._np_actor = list(zip(views[0:2 * n_lin:2], views[1:2 * n_lin:2]))              # [(W (out,in), b)]
-        self._np_critic = list(zip(views[2 * n_lin:4 * n_lin:2], views[2 * n_lin + 1:4 * n_lin:2]))
-        self._np_actor_g = list(zip(grads[0:2 * n_lin:2], grads[1:2 * n_lin:2]))
-        self._np_critic_g = list(zip(grads[2 * n_lin:4 * n_lin:2], grads[2 * n_lin + 1:4 * n_lin:2]))
+        # [(W (out, in), b)] of the actor's layers, then the critic's (the buffer's order: actor, critic, log σ)
+        n_act = 2 * (len(c.net_arch) + 1)
+        self._np_actor, self._np_critic = layer_pairs(views[:n_act]), layer_pairs(views[n_act:2 * n_act])
+        self._np_actor_g, self._np_critic_g = layer_pairs(grads[:n_act]), layer_pairs(grads[n_act:2 * n_act])
         self._np_log_std = None if self.discrete else (views[-1], grads[-1])
-        self._np_ok = c.activation in _NUMPY_ACT
+        self._np_ok = c.activation in NUMPY_ACTIVATIONS
         if c.backend == "numpy" and not self._np_ok:
             raise ValueError(f"backend='numpy' supports activation 'tanh' or 'relu', got {c.activation!r}; "
                              "use backend='torch' for other activations")
@@ -342,12 +341,9 @@ class PPO:
 
     # ---------------------------------------------------------------- NumPy networks
     def _np_forward(self, layers, x: np.ndarray) -> list[np.ndarray]:
-        """Activations ``[x, h_1, ..., out]`` of an MLP given as ``[(W, b)]``, for ``x (B, in)``."""
-        act, hs = _NUMPY_ACT[self.config.activation], [x]
-        for i, (w, b) in enumerate(layers):
-            z = hs[-1] @ w.T + b
-            hs.append(act(z) if i < len(layers) - 1 else z)
-        return hs
+        """Activations ``[x, h_1, ..., out]`` of the actor or critic given as ``[(W, b)]``, for ``x (B, in)``:
+        the library's NumPy fast path (:func:`genrl_lib.fast.mlp_forward`) with this agent's activation."""
+        return mlp_forward(layers, x, NUMPY_ACTIVATIONS[self.config.activation])
 
     def _np_backward(self, layers, grads, hs: list[np.ndarray], d: np.ndarray) -> None:
         """Backpropagate ``d = dL/d out (B, out)`` through the MLP, writing dL/dW, dL/db into ``grads``."""
