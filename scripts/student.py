@@ -242,7 +242,8 @@ def build_source(src: Path, chapters: list[str] | None = None) -> Path:
     (src / "book").mkdir(parents=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(ROOT / name, src / name)
-    for name in ("_ext", "scripts", "site"):   # the local extensions read scripts/repo_config.py
+    # the local extensions read scripts/repo_config.py; the chapters literalinclude the library's source
+    for name in ("_ext", "scripts", "site", "genrl_lib"):
         shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
     for page in sorted((ROOT / "book").iterdir()):
         if page.suffix == ".md":
