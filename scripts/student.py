@@ -251,6 +251,8 @@ def build_source(src: Path, chapters: list[str] | None = None) -> Path:
             (src / "book" / page.name).write_text(text, encoding="utf-8")
         elif page.is_file():
             shutil.copy2(page, src / "book" / page.name)
+        elif page.is_dir() and page.name != "_build":   # book/_data: the tables the guide includes
+            shutil.copytree(page, src / "book" / page.name, ignore=shutil.ignore_patterns("__pycache__"))
     config = (src / "_config.yml").read_text(encoding="utf-8")
     config = config.replace('title: "', 'title: "(Student edition) ', 1)
     (src / "_config.yml").write_text(config + "\n# student edition: solutions removed by scripts/student.py\n",

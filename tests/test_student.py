@@ -114,6 +114,7 @@ def test_build_source_copies_the_book_without_solutions(tmp_path):
     assert (src / "_ext").is_dir() and (src / "scripts" / "repo_config.py").exists()
     # every ```{literalinclude} ../genrl_lib/<module>.py of the chapters finds its file in the copy
     assert (src / "genrl_lib" / "dqn.py").exists() and (src / "genrl_lib" / "ppo.py").exists()
+    assert (src / "book" / "_data" / "course_tables.md").exists()      # the guide's {include}
     text = (src / "book" / "q_learning.md").read_text()
     assert "{solution-start}" not in text and "{exercise}" in text
     assert "(Student edition)" in (src / "_config.yml").read_text()
