@@ -369,7 +369,8 @@ class DecisionDiffuser:
             raise RuntimeError("nothing to save: call learn(dataset) first")
         d = self.diffusion
         state = {"net": d.net.state_dict(), "net_ema": d.net_ema.state_dict(), "inverse": self.inverse.state_dict(),
-                 "normalizer": d.normalizer.state(), "s_mean": torch.from_numpy(self.s_mean),
+                 "normalizer": {k: torch.from_numpy(v) for k, v in d.normalizer.state().items()},
+                 "s_mean": torch.from_numpy(self.s_mean),
                  "s_std": torch.from_numpy(self.s_std), "d_std": torch.from_numpy(self.d_std)}
         meta = {"config": asdict(self.config), "y_low": self.y_low, "y_high": self.y_high, "env_id": self.env_id,
                 "observation_space": space_to_json(self.observation_space),

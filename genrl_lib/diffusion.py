@@ -39,9 +39,10 @@ import torch
 from torch import nn
 
 from genrl_lib.evaluation import check_number, check_positive_int
-from genrl_lib.generative import FlatModel, Normalizer, as_data
+from genrl_lib.generative import FlatModel, as_data
 from genrl_lib.nets import check_sizes, mlp
 from genrl_lib.progress import progress_bar
+from genrl_lib.scaling import KINDS as NORMALIZE_KINDS
 from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["DDPMConfig", "DDPM", "noise_schedule", "NoiseNet", "check_guidance"]
@@ -153,8 +154,8 @@ class DDPMConfig:
         if self.n_classes and self.cond_dim:
             raise ValueError("set n_classes (labels) or cond_dim (a condition vector), not both")
         check_number(self.p_uncond, "p_uncond", low=0.0, high=1.0)
-        if self.normalize not in Normalizer.KINDS:
-            raise ValueError(f"normalize must be one of {Normalizer.KINDS}, got {self.normalize!r}")
+        if self.normalize not in NORMALIZE_KINDS:
+            raise ValueError(f"normalize must be one of {NORMALIZE_KINDS}, got {self.normalize!r}")
         if self.clip is not None:
             check_number(self.clip, "clip", low=0.0, low_open=True)
         check_number(self.lr, "lr", low=0.0, low_open=True)

@@ -38,9 +38,11 @@ from genrl_lib.checks import check_positive_int
 from genrl_lib.io import load_torch, save_torch
 from genrl_lib.nets import check_sizes, mlp
 from genrl_lib.progress import progress_bar
+from genrl_lib.scaling import KINDS as NORMALIZE_KINDS
+from genrl_lib.scaling import Scaler
 from genrl_lib.seeding import check_seed, single_thread
 
-__all__ = ["Normalizer", "corrupt", "AEConfig", "Autoencoder", "VAEConfig", "VAE", "ConvVAEConfig", "ConvVAE",
+__all__ = ["corrupt", "AEConfig", "Autoencoder", "VAEConfig", "VAE", "ConvVAEConfig", "ConvVAE",
            "GANConfig", "GAN", "vae_loss_terms", "gan_discriminator_loss", "gan_generator_loss",
            "ModeStats", "mode_stats", "mode_coverage", "high_quality_fraction", "reconstruction_error",
            "plot_image_rows"]
@@ -92,66 +94,8 @@ def _check_rate(value, name: str, lo: float = 0.0, hi: float = 1.0) -> float:
 
 
 # --------------------------------------------------------------------------------------------------
-# Normalizer and corruption
+# Corruption (the models' normalizer is a genrl_lib.scaling.Scaler)
 # --------------------------------------------------------------------------------------------------
-class Normalizer:
-    """Per-feature affine scaling ``x -> (x - shift) / scale`` that round-trips exactly (up to float32).
-
-    ``kind="standard"``: shift = mean, scale = standard deviation; ``"minmax"``: maps each feature to
-    ``[-1, 1]``; ``None``: identity. Constant features get scale 1 (so a Q-table entry that is the same
-    in every table passes through unchanged).
-    """
-
-    KINDS = (None, "standard", "minmax")
-
-    def __init__(self, kind: str | None = "standard"):
-        if kind not in self.KINDS:
-            raise ValueError(f"normalize must be one of {self.KINDS}, got {kind!r}")
-        self.kind = kind
-        self.shift: np.ndarray | None = None
-        self.scale: np.ndarray | None = None
-
-    @property
-    def fitted(self) -> bool:
-        return self.shift is not None
-
-    def fit(self, x: np.ndarray) -> Normalizer:
-        """Learn shift and scale from ``x`` of shape ``(n, dim)``."""
-        x = np.asarray(x, dtype=np.float64)
-        if self.kind == "standard":
-            shift, scale = x.mean(0), x.std(0)
-        elif self.kind == "minmax":
-            lo, hi = x.min(0), x.max(0)
-            shift, scale = (lo + hi) / 2, (hi - lo) / 2
-        else:
-            shift, scale = np.zeros(x.shape[1]), np.ones(x.shape[1])
-        scale = np.where(scale > 1e-8 * np.maximum(1.0, np.abs(shift)), scale, 1.0)
-        self.shift, self.scale = shift.astype(np.float32), scale.astype(np.float32)
-        return self
-
-    def _need_fit(self):
-        if not self.fitted:
-            raise RuntimeError("the normalizer is not fitted yet: call fit(data) first")
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        """``(n, dim)`` data -> normalized ``(n, dim)``."""
-        self._need_fit()
-        return ((np.asarray(x, dtype=np.float32) - self.shift) / self.scale).astype(np.float32)
-
-    def inverse_transform(self, y: np.ndarray) -> np.ndarray:
-        """Normalized ``(n, dim)`` -> data scale ``(n, dim)``."""
-        self._need_fit()
-        return (np.asarray(y, dtype=np.float32) * self.scale + self.shift).astype(np.float32)
-
-    def state(self) -> dict:
-        self._need_fit()
-        return {"shift": torch.from_numpy(self.shift), "scale": torch.from_numpy(self.scale)}
-
-    def load_state(self, state: dict) -> Normalizer:
-        self.shift, self.scale = state["shift"].numpy(), state["scale"].numpy()
-        return self
-
-
 def corrupt(x: np.ndarray, fraction: float, rng: np.random.Generator | int = 0, low: float = 0.0,
             high: float = 1.0) -> np.ndarray:
     """Corrupt a ``fraction`` of the entries of ``x`` ``(n, dim)``: each entry is, independently with
@@ -181,7 +125,7 @@ class _FlatModel:
         self.config = config if config is not None else self.Config()
         if not isinstance(self.config, self.Config):
             raise TypeError(f"config must be a {self.Config.__name__}, got {type(self.config).__name__}")
-        self.normalizer = Normalizer(getattr(self.config, "normalize", None))
+        self.normalizer = Scaler(getattr(self.config, "normalize", None))   # floor "unit": constant features pass
         self._rng = torch.Generator().manual_seed(self.config.seed)       # minibatches and noise in fit
         with torch.random.fork_rng(devices=[]):                            # init is seeded, global RNG untouched
             torch.manual_seed(self.config.seed)
@@ -248,7 +192,7 @@ class _FlatModel:
         state: dict[str, Any] = {name: m.state_dict() for name, m in self._modules().items()}
         state["optim"] = {name: o.state_dict() for name, o in self._optimizers().items()}
         if self.normalizer.fitted:
-            state["normalizer"] = self.normalizer.state()
+            state["normalizer"] = {k: torch.from_numpy(v) for k, v in self.normalizer.state().items()}
         state["rng"] = self._rng.get_state()
         meta = {"dim": self.dim, "config": asdict(self.config), "steps_done": self.steps_done}
         return save_torch(path, self.kind, state, meta)
@@ -702,8 +646,8 @@ class GANConfig:
         _check_rate(self.lr_d, "lr_d", 0.0, 10.0)
         self.betas = tuple(float(b) for b in self.betas)
         check_positive_int(self.batch_size, "batch_size")
-        if self.normalize not in Normalizer.KINDS:
-            raise ValueError(f"normalize must be one of {Normalizer.KINDS}, got {self.normalize!r}")
+        if self.normalize not in NORMALIZE_KINDS:
+            raise ValueError(f"normalize must be one of {NORMALIZE_KINDS}, got {self.normalize!r}")
         if self.output not in _OUTPUTS:
             raise ValueError(f"output must be one of {_OUTPUTS}, got {self.output!r}")
         _check_rate(self.gp_weight, "gp_weight", 0.0, 1e4)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genrl_lib.scaling import Scaler
 from genrl_lib.seeding import single_thread
 
 __all__ = ["mlp", "obs_dim", "obs_to_tensor", "action_dim", "check_space", "check_factors", "factored_one_hot",
@@ -202,7 +203,8 @@ class ObsEncoder:
 
     Discrete observations -> one-hot ``(B, n)``, or with ``factors`` the factored one-hot ``(B, sum(factors))``
     (:func:`genrl_lib.nets.factored_one_hot`), or with ``factors`` and ``keep_one_hot`` both ``(B, n + sum(factors))``;
-    Box observations -> flat ``(B, d)``, then ``(x − shift) / scale``.
+    Box observations -> flat ``(B, d)``, then scaled by :attr:`scaler` (a :class:`genrl_lib.scaling.Scaler`:
+    ``(x − shift) / scale``). Encoding (one-hot) is this class's job; scaling is the scaler's.
 
     Args:
         space: the env's observation space.
@@ -223,30 +225,37 @@ class ObsEncoder:
             self.dim = obs_dim(space)      # n (one-hot) for Discrete, the flat size for Box
         if self.discrete and (shift is not None or scale is not None):
             raise ValueError("obs_shift/obs_scale apply to Box observations only; Discrete ones are one-hot encoded")
-        self.shift = np.zeros(self.dim, np.float32) if shift is None else np.asarray(shift, np.float32).reshape(-1)
-        self.scale = np.ones(self.dim, np.float32) if scale is None else np.asarray(scale, np.float32).reshape(-1)
-        if self.shift.shape != (self.dim,) or self.scale.shape != (self.dim,):
-            raise ValueError(f"obs_shift and obs_scale must have {self.dim} entries, got {self.shift.shape}, "
-                             f"{self.scale.shape}")
-        if not (self.scale > 0).all():
-            raise ValueError("obs_scale must be positive everywhere")
+        self.scaler = Scaler.from_shift_scale(np.zeros(self.dim, np.float32) if shift is None else shift,
+                                              np.ones(self.dim, np.float32) if scale is None else scale,
+                                              self.dim, ("obs_shift", "obs_scale"))
 
     @classmethod
     def fit(cls, space: gym.Space, observations: np.ndarray, factors=None, keep_one_hot: bool = False) -> ObsEncoder:
-        """Standardize with the mean and std of ``observations (N, *obs_shape)`` (std floored at 1e-6·max + 1e-8);
-        Discrete spaces are one-hot (or factored one-hot with ``factors``) encoded, not standardized."""
+        """Standardize with the mean and std of ``observations (N, *obs_shape)`` (std floored at 1e-6·max + 1e-8:
+        ``Scaler("standard", floor="relative")``); Discrete spaces are one-hot (or factored one-hot with
+        ``factors``) encoded, not standardized."""
         if isinstance(space, gym.spaces.Discrete):
             return cls(space, factors=factors, keep_one_hot=keep_one_hot)
         if factors is not None:
             check_factors(factors, space)       # raises: factors need a Discrete space
         x = np.asarray(observations, np.float64).reshape(len(observations), -1)
-        std = x.std(axis=0)
-        return cls(space, x.mean(axis=0), np.maximum(std, 1e-6 * std.max() + 1e-8))
+        s = Scaler("standard", floor="relative").fit(x, "observations")
+        return cls(space, s.shift, s.scale)
+
+    @property
+    def shift(self) -> np.ndarray:
+        """The scaler's float32 ``(dim,)`` shift (zeros for Discrete spaces)."""
+        return self.scaler.state()["shift"]
+
+    @property
+    def scale(self) -> np.ndarray:
+        """The scaler's float32 ``(dim,)`` scale (ones for Discrete spaces)."""
+        return self.scaler.state()["scale"]
 
     @property
     def identity(self) -> bool:
         """True when encoding is a no-op (a Box space without scaling)."""
-        return not self.discrete and not self.shift.any() and bool((self.scale == 1).all())
+        return not self.discrete and self.scaler.is_identity
 
     @property
     def encoded_space(self) -> gym.spaces.Box:
@@ -265,7 +274,7 @@ class ObsEncoder:
                 blocks = torch.cat([obs_to_tensor(obs, self.space), blocks], dim=1)
             return blocks.numpy()
         x = obs_to_tensor(obs, self.space).numpy()
-        return x if self.discrete else (x - self.shift) / self.scale
+        return x if self.discrete else self.scaler.transform(x, "observation")
 
     def encode_one(self, obs) -> np.ndarray:
         """Encode a single observation to ``(dim,)`` (the env wrapper's function)."""

@@ -11,7 +11,6 @@ from genrl_lib.generative import (
     AEConfig,
     Autoencoder,
     GANConfig,
-    Normalizer,
     VAEConfig,
     corrupt,
     gan_discriminator_loss,
@@ -24,6 +23,7 @@ from genrl_lib.generative import (
     vae_loss_terms,
 )
 from genrl_lib.io import save_arrays
+from genrl_lib.scaling import Scaler
 
 torch.set_num_threads(1)
 RNG = np.random.default_rng(0)
@@ -62,7 +62,7 @@ def test_digits_split():
 def test_normalizer_round_trip(kind):
     x = RNG.normal(5, 3, (30, 6)).astype(np.float32)
     x[:, 2] = 7.0                                                  # a constant feature
-    n = Normalizer(kind).fit(x)
+    n = Scaler(kind).fit(x)
     y = n.transform(x)
     assert np.allclose(n.inverse_transform(y), x, atol=1e-4)
     if kind == "standard":
@@ -70,7 +70,7 @@ def test_normalizer_round_trip(kind):
     if kind == "minmax":
         assert y.min() >= -1 - 1e-6 and y.max() <= 1 + 1e-6
     with pytest.raises(ValueError, match="normalize"):
-        Normalizer("zscore")
+        Scaler("zscore")
 
 
 def test_corrupt():

@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 from genrl_lib.buildings import BuildingEnv, constant_policy, rule_based_expert, run_episode
+from genrl_lib.scaling import Scaler
 
 __all__ = ["IMITATION_PERIODS", "imitation_periods", "observation_scaler", "random_policy", "select_expert",
            "PPO_CONTROLLER_HP", "StandardizedPolicy", "expert_by_name", "GAIL_HP", "standardize_observations",
@@ -33,7 +34,8 @@ def imitation_periods(period: str) -> tuple:
 
 
 def observation_scaler(observations, floor: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Shift and scale that standardize raw Sinergym observations ``(N, d)``: the mean, and ``max(std, floor)``.
+    """Shift and scale that standardize raw Sinergym observations ``(N, d)``: the mean, and ``max(std, floor)``
+    (``genrl_lib.scaling.Scaler("standard", floor=floor)``).
 
     The floor matters for features that are constant in the demonstrations (the month is always 1 in
     January): a plain standardization would divide by ~0 and turn February's month into a huge input.
@@ -41,12 +43,10 @@ def observation_scaler(observations, floor: float = 1.0) -> tuple[np.ndarray, np
     Returns:
         ``(shift, scale)``, two float32 ``(d,)`` arrays (pass them to GAIL / BC as ``obs_shift``, ``obs_scale``).
     """
-    x = np.asarray(observations, dtype=np.float64)
-    if x.ndim != 2 or len(x) < 1:
-        raise ValueError(f"observations must be a non-empty (N, d) array, got shape {x.shape}")
     if not floor > 0:
         raise ValueError(f"floor must be positive, got {floor}")
-    return x.mean(axis=0).astype(np.float32), np.maximum(x.std(axis=0), floor).astype(np.float32)
+    state = Scaler("standard", floor=floor).fit(observations, "observations").state()
+    return state["shift"], state["scale"]
 
 
 def random_policy(env: gym.Env, seed: int = 0):
@@ -115,47 +115,50 @@ PPO_CONTROLLER_HP: dict = dict(n_steps=512, batch_size=64, n_epochs=10, gamma=0.
                                learning_rate=3e-4, ent_coef=0.01, net_arch=(64, 64))
 
 
-def _check_scaler(env: gym.Env, shift, scale) -> tuple[np.ndarray, np.ndarray]:
+def _scaler(env: gym.Env, shift, scale) -> Scaler:
     d = int(np.prod(env.observation_space.shape or ()))
-    shift, scale = np.asarray(shift, np.float32).reshape(-1), np.asarray(scale, np.float32).reshape(-1)
-    if shift.shape != (d,) or scale.shape != (d,):
-        raise ValueError(f"obs_shift and obs_scale must have {d} entries (the observation size), got {shift.shape} "
-                         f"and {scale.shape}; make them with observation_scaler(observations)")
-    if not (np.isfinite(shift).all() and np.isfinite(scale).all() and (scale > 0).all()):
-        raise ValueError("obs_scale must be positive and both obs_shift and obs_scale finite; "
-                         "make them with observation_scaler(observations)")
-    return shift, scale
+    return Scaler.from_shift_scale(shift, scale, d, ("obs_shift", "obs_scale"),
+                                   "; make them with observation_scaler(observations)")
 
 
 def standardize_observations(env: gym.Env, obs_shift, obs_scale) -> gym.Env:
-    """``env`` seen through ``(obs - obs_shift) / obs_scale``: a ``TransformObservation`` wrapper with an
-    unbounded float32 Box of the same shape. Closing the wrapper closes ``env``."""
-    shift, scale = _check_scaler(env, obs_shift, obs_scale)
+    """``env`` seen through ``(obs - obs_shift) / obs_scale``: a ``TransformObservation`` wrapper around a
+    :class:`genrl_lib.scaling.Scaler`, with an unbounded float32 Box of the same shape. Closing the wrapper
+    closes ``env``."""
+    scaler = _scaler(env, obs_shift, obs_scale)
     shape = env.observation_space.shape
     space = gym.spaces.Box(-np.inf, np.inf, shape, np.float32)
     return gym.wrappers.TransformObservation(
-        env, lambda o: ((np.asarray(o, np.float32).reshape(-1) - shift) / scale).reshape(shape), space)
+        env, lambda o: scaler.transform(np.asarray(o, np.float32).reshape(-1), "observation").reshape(shape), space)
 
 
 class StandardizedPolicy:
     """A policy trained on standardized observations that acts on raw Sinergym ones.
 
     ``predict(obs)`` standardizes ``obs`` (one ``(d,)`` observation or a batch ``(B, d)``) with
-    ``(obs - shift) / scale`` and asks ``agent`` (anything with SB3's ``predict``).
+    ``(obs - shift) / scale`` (a :class:`genrl_lib.scaling.Scaler`) and asks ``agent`` (anything with SB3's
+    ``predict``).
 
     Attributes:
         agent: the trained learner (a :class:`genrl_lib.ppo.PPO` for :func:`train_ppo_controller`).
-        shift, scale: float32 ``(d,)`` arrays.
+        scaler: the :class:`~genrl_lib.scaling.Scaler`; ``shift``, ``scale``: its float32 ``(d,)`` arrays.
     """
 
     def __init__(self, agent, shift, scale):
         self.agent = agent
-        self.shift, self.scale = np.asarray(shift, np.float32), np.asarray(scale, np.float32)
+        self.scaler = Scaler.from_shift_scale(shift, scale, names=("shift", "scale"))
+
+    @property
+    def shift(self) -> np.ndarray:
+        return self.scaler.state()["shift"]
+
+    @property
+    def scale(self) -> np.ndarray:
+        return self.scaler.state()["scale"]
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         """``(action, None)`` for raw observations; deterministic (the mode) by default, like an expert."""
-        x = (np.asarray(observation, np.float32) - self.shift) / self.scale
-        return self.agent.predict(x, deterministic=deterministic)
+        return self.agent.predict(self.scaler.transform(observation, "observation"), deterministic=deterministic)
 
 
 def train_ppo_controller(env: BuildingEnv, obs_shift, obs_scale, total_timesteps: int, seed: int = 0,
@@ -181,11 +184,11 @@ def train_ppo_controller(env: BuildingEnv, obs_shift, obs_scale, total_timesteps
 
     if not isinstance(env.action_space, gym.spaces.Discrete):
         raise TypeError("train_ppo_controller trains a discrete controller: make the env with discrete=True")
-    shift, scale = _check_scaler(env, obs_shift, obs_scale)
+    scaler = _scaler(env, obs_shift, obs_scale)
     hp = {**PPO_CONTROLLER_HP, **hyperparameters, "seed": seed}
-    agent = PPO(standardize_observations(env, shift, scale), **hp)
+    agent = PPO(standardize_observations(env, scaler.shift, scaler.scale), **hp)
     agent.learn(total_timesteps, progress_bar=progress_bar)
-    return StandardizedPolicy(agent, shift, scale)
+    return StandardizedPolicy(agent, scaler.shift, scaler.scale)
 
 
 # --- reading a committed benchmark result (benchmarks/gail_buildings.py): tables and bar charts -------------
