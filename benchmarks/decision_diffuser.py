@@ -69,7 +69,7 @@ from genrl_lib.seeding import single_thread
 DATASET_ID = "genrl/pendulum/mixed-v0"
 DATASET = dict(n_random=30, n_medium=30, n_expert=30, seed=0)
 DD = dict(horizon=8, steps=2500)                    # the rest: DDConfig's defaults (inverse_span 3, guidance 3)
-BC = dict(hidden=(256, 256), steps=1500)
+BC = dict(net_arch=(256, 256), steps=1500)
 TARGETS = {"low": 0.1, "middle": 0.5, "high": 0.9}
 EVAL_SEED = 5000
 # d3rlpy: small networks and budgets of the same order as ours (a CPU with one thread)
@@ -88,7 +88,7 @@ def ours(seed: int, data, ref, episodes: int) -> dict:
     from genrl_lib.offline import normalized_score
     out = {}
     dd = DecisionDiffuser("Pendulum-v1", DDConfig(seed=seed, **DD))
-    _, secs = _timed(lambda: dd.learn(data, progress=False))
+    _, secs = _timed(lambda: dd.learn(data, progress_bar=False))
     t0 = time.perf_counter()
     cond = {name: rollout_returns(dd, episodes, seed=EVAL_SEED, target=y) for name, y in TARGETS.items()}
     out["decision_diffuser"] = {"train_seconds": secs, "eval_seconds": time.perf_counter() - t0,
@@ -98,7 +98,7 @@ def ours(seed: int, data, ref, episodes: int) -> dict:
                                                  for k, v in cond.items()}}
     for name, subset in (("bc_all", data), ("bc_top10", top_episodes(data, 0.1))):
         bc = ContinuousBC("Pendulum-v1", BCRegressorConfig(seed=seed, **BC))
-        _, secs = _timed(lambda bc=bc, subset=subset: bc.learn(subset, progress=False))
+        _, secs = _timed(lambda bc=bc, subset=subset: bc.learn(subset, progress_bar=False))
         r = rollout_returns(bc, episodes, seed=EVAL_SEED)
         out[name] = {"train_seconds": secs, "returns": r.tolist(), "score": normalized_score(r.mean(), *ref)}
     return out

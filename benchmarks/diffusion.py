@@ -58,7 +58,7 @@ def within_class_distance(x: np.ndarray, labels: np.ndarray) -> float:
 def ring_run(seed: int, X: np.ndarray) -> dict:
     t0 = time.perf_counter()
     model = DDPM(2, DDPMConfig(seed=seed))
-    model.fit(X, steps=RING_STEPS, progress=False)
+    model.fit(X, steps=RING_STEPS, progress_bar=False)
     secs = time.perf_counter() - t0
     st = mode_stats(model.sample(2000, seed=123), ring_centers(8, 2.0), RING_STD)
     return {"seed": seed, "modes_covered": st.covered, "high_quality": st.high_quality, "counts": st.counts.tolist(),
@@ -68,7 +68,7 @@ def ring_run(seed: int, X: np.ndarray) -> dict:
 def digits_run(seed: int, digits, clf) -> dict:
     t0 = time.perf_counter()
     model = DDPM(64, DDPMConfig(seed=seed, **DIGITS_CFG))
-    model.fit(digits.x_train, labels=digits.y_train, steps=DIGITS_STEPS, progress=False)
+    model.fit(digits.x_train, labels=digits.y_train, steps=DIGITS_STEPS, progress_bar=False)
     secs = time.perf_counter() - t0
     labels = np.repeat(np.arange(10), 50)
     rows = []

@@ -38,16 +38,16 @@ Tuning notes of the Taxi-v4 preset (``PRESETS["Taxi-v4"]``; moved here from the 
     (was 200k; tuning seed 11, 64 full trajectories: 4.34 after 200k, oscillating; 7.79 after 400k; 10 PPO
     epochs at 200k: 6.97). The factored encoding (obs_encoding="factored") was worse on tuning seeds 10, 11
     (64 full trajectories, 200k: -230 factored, -115/-134 one-hot+factored, vs 7.80/4.34 one-hot).
-    Robustness (issue 7): with PPO's per-minibatch advantage normalization and disc_lr 3e-4, tuning seeds 10-14
+    Robustness (issue 7): with PPO's per-minibatch advantage normalization and disc_learning_rate 3e-4, tuning seeds 10-14
     (64 full trajectories, 400k) ended at 7.80, 7.79, -44.14, 6.48, 6.43: D stayed near chance (loss ~1.34), the
     normalization blew its small, noisy rewards up to unit-size advantages, the policy's entropy fell to ~0.03 and
     a near-deterministic policy drifted into a loop it never left (PPO's approximate KL ~0 from then on). Without
-    advantage normalization (steps scale with the learned reward) and with a faster D (disc_lr 1e-3), all ten
+    advantage normalization (steps scale with the learned reward) and with a faster D (disc_learning_rate 1e-3), all ten
     tuning seeds 10-19 ended >= 7.0: 7.78 7.10 7.84 7.09 7.10 7.86 7.07 7.82 7.78 7.73 (mean 7.52, seeds 10..19).
     Also tried on tuning seeds (final returns; stopped at the first seed below 7.0): ent_coef 0.03 (7.84, -53.13)
     and 0.1 (-40.39); max_grad_norm 0 (3.69), with ent_coef 0.03 (5.80); no normalization alone (9 of 10, 5.06 on
     seed 16), with ent_coef 0.03 (6.41), 0 (7.11, 7.77, 6.44 on seeds 16, 13, 17), learning_rate 6e-4 (7.00);
-    disc_steps 5 (10 of 10, min 7.04, mean 7.50) and disc_steps 5 + disc_lr 1e-3 (10 of 10, min 7.05, mean 7.52),
+    disc_steps 5 (10 of 10, min 7.04, mean 7.50) and disc_steps 5 + disc_learning_rate 1e-3 (10 of 10, min 7.05, mean 7.52),
     both costlier.
     Those figures were measured on another machine. Rerun here (same commands, OMP_NUM_THREADS=1), that preset
     (n_epochs 4) ended on tuning seeds 10-19 at 7.11 7.77 7.80 7.11 7.11 7.14 6.39 7.10 7.77 6.36 (8 of 10 >= 7.0)

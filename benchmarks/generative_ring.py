@@ -49,12 +49,12 @@ RING_STD, RING_CFG, RING_STEPS = 0.1, dict(latent_dim=2, batch_size=256, ema=0.9
 def ring_run(seed: int, X: np.ndarray, out: Path) -> dict:
     t0 = time.perf_counter()
     gan = GAN(2, GANConfig(seed=seed, **RING_CFG))
-    gan.fit(X, steps=RING_STEPS, progress=False)
+    gan.fit(X, steps=RING_STEPS, progress_bar=False)
     secs = time.perf_counter() - t0
     st = mode_stats(gan.sample(2000, seed=123), ring_centers(8, 2.0), RING_STD)
     gan.save(out / f"ring_gan_seed{seed}.pt")
     collapsed = GAN(2, GANConfig(seed=seed, lr_d=1e-5, **RING_CFG))
-    collapsed.fit(X, steps=800, progress=False)
+    collapsed.fit(X, steps=800, progress_bar=False)
     cst = mode_stats(collapsed.sample(2000, seed=123), ring_centers(8, 2.0), RING_STD)
     return {"seed": seed, "modes_covered": st.covered, "high_quality": st.high_quality,
             "counts": st.counts.tolist(), "train_seconds": secs, "collapsed_modes_covered": cst.covered}
@@ -63,7 +63,7 @@ def ring_run(seed: int, X: np.ndarray, out: Path) -> dict:
 def dae_run(seed: int, digits) -> dict:
     t0 = time.perf_counter()
     dae = Autoencoder(64, AEConfig(latent_dim=32, hidden=(256,), noise=0.25, seed=seed))
-    dae.fit(digits.x_train, epochs=60, progress=False)
+    dae.fit(digits.x_train, epochs=60, progress_bar=False)
     noisy = corrupt(digits.x_test, 0.25, rng=1000 + seed)
     a, b = reconstruction_error(noisy, digits.x_test), reconstruction_error(dae.reconstruct(noisy), digits.x_test)
     return {"seed": seed, "mse_noisy": a, "mse_denoised": b, "reduction": 1 - b / a,

@@ -6,13 +6,18 @@ argument and what it must be).
 
 from __future__ import annotations
 
-from typing import Literal, overload
+import functools
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar, cast, overload
 
 import numpy as np
 
 from genrl_lib.seeding import check_seed
 
-__all__ = ["check_positive_int", "check_number", "check_bool", "check_seed", "OBS_ENCODINGS", "check_obs_encoding"]
+__all__ = ["check_positive_int", "check_number", "check_bool", "check_seed", "OBS_ENCODINGS", "check_obs_encoding",
+           "renamed", "reject_old_names", "upgrade_config"]
+
+_T = TypeVar("_T")
 
 
 def check_positive_int(value, name: str) -> int:
@@ -78,3 +83,50 @@ def check_obs_encoding(obs_encoding, obs_factors) -> None:
         raise ValueError("obs_factors goes with obs_encoding='factored' or 'one_hot+factored' (e.g. "
                          "obs_encoding='factored', obs_factors=(5, 5, 5, 4) on Taxi) and only with them; got "
                          f"obs_encoding={obs_encoding!r}, obs_factors={obs_factors!r}")
+
+
+# ---------------------------------------------------------------- renamed public names (issue 17)
+def renamed(**old_to_new: str) -> Callable[[_T], _T]:
+    """Decorator for a class (its ``__init__``) or a function whose keywords were renamed: passing an old name
+    raises ``TypeError`` naming the new one. A class keeps the map in ``RENAMED`` for :func:`upgrade_config`.
+
+    Example: ``@renamed(hidden="net_arch")`` on ``DQNConfig``: ``DQNConfig(hidden=(64,))`` raises
+    ``TypeError: DQNConfig() has no keyword 'hidden' any more: it is called 'net_arch' now ...``.
+    """
+    def decorate(obj: _T) -> _T:
+        cls: Any = obj
+        target: Any = cls.__init__ if isinstance(obj, type) else obj
+        owner = getattr(obj, "__qualname__", getattr(obj, "__name__", "this call"))
+
+        @functools.wraps(target)
+        def wrapper(*args, **kwargs):
+            reject_old_names(kwargs, old_to_new, owner)
+            return target(*args, **kwargs)
+
+        if isinstance(obj, type):
+            cls.__init__ = wrapper
+            cls.RENAMED = {**getattr(cls, "RENAMED", {}), **old_to_new}
+            return obj
+        return cast(_T, wrapper)
+
+    return decorate
+
+
+def reject_old_names(kwargs, renames, owner: str) -> None:
+    """Raise ``TypeError`` if a keyword in ``kwargs`` is an old name in ``renames`` (a dict old -> new, or a class
+    decorated with :func:`renamed`), naming the new one; ``owner`` is the callee the message names."""
+    renames = renames if isinstance(renames, dict) else getattr(renames, "RENAMED", {})
+    old = [k for k in kwargs if k in renames]
+    if old:
+        fix = ", ".join(f"{k}= -> {renames[k]}=" for k in old)
+        raise TypeError(f"{owner}() has no keyword {old[0]!r} any more: it is called {renames[old[0]]!r} now, "
+                        f"as in stable-baselines3 (rename {fix})")
+
+
+def upgrade_config(config_cls: type, saved: dict) -> dict:
+    """A config dict saved by older code (a file's metadata, a benchmark's JSON) with its fields under today's
+    names: ``upgrade_config(DQNConfig, {"hidden": [64]})`` -> ``{"net_arch": [64]}``. Unknown keys are kept as
+    they are; a key saved under both names keeps the new one."""
+    renames: dict[str, str] = getattr(config_cls, "RENAMED", {})
+    out = {renames.get(k, k): v for k, v in saved.items() if k not in renames or renames[k] not in saved}
+    return out

@@ -36,12 +36,13 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from genrl_lib.checks import renamed, upgrade_config
 from genrl_lib.demonstrations import Demonstrations
 from genrl_lib.diffusion import DDPM, DDPMConfig, check_guidance
 from genrl_lib.evaluation import check_number, check_positive_int
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_sizes, mlp
-from genrl_lib.progress import progress_bar
+from genrl_lib.progress import progress_bar as tqdm_bar
 from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["DDConfig", "DecisionDiffuser", "window_returns", "make_windows", "check_target", "to_plan_coordinates",
@@ -50,6 +51,7 @@ __all__ = ["DDConfig", "DecisionDiffuser", "window_returns", "make_windows", "ch
 KIND = "decision_diffuser"
 
 
+@renamed(hidden="net_arch", inv_hidden="inv_net_arch", lr="learning_rate")
 @dataclass
 class DDConfig:
     """Decision Diffuser hyperparameters.
@@ -63,12 +65,14 @@ class DDConfig:
         inverse_span: ``j``, the inverse model reads :math:`a_t = f_\\phi(s_t, \\hat s_{t+j})`; 1 is the paper's
             :math:`f_\\phi(s_t, s_{t+1})`. With ``j > 1`` it is told where the plan is heading rather than the
             exact next state, whose small difference from :math:`s_t` is below the diffusion model's precision.
-        n_steps: ``K``, diffusion steps; hidden: the noise MLP; p_uncond: condition dropout.
+        n_steps: ``K``, diffusion steps; net_arch: the noise MLP; p_uncond: condition dropout.
         guidance: default classifier-free guidance weight ``w`` of :meth:`DecisionDiffuser.predict`.
         target: default requested return ``y`` in ``[0, 1]`` of :meth:`DecisionDiffuser.predict`.
         temperature: sampling noise scale (the paper samples at a low temperature, 0.5).
-        inv_hidden: the inverse-dynamics MLP.
-        steps: Adam steps of :meth:`DecisionDiffuser.learn` (both models); batch_size, lr: minibatch, step size.
+        inv_net_arch: the inverse-dynamics MLP.
+        steps: Adam steps of :meth:`DecisionDiffuser.learn` (both models); batch_size, learning_rate: minibatch,
+            Adam step size. (``net_arch``, ``inv_net_arch`` and ``learning_rate`` were ``hidden``, ``inv_hidden``
+            and ``lr``: SB3's names, as every agent's.)
         seed: initialisation, minibatches, diffusion noise and planning noise.
     """
 
@@ -77,15 +81,15 @@ class DDConfig:
     n_plans: int = 1
     inverse_span: int = 3
     n_steps: int = 20
-    hidden: tuple[int, ...] = (256, 256, 256)
+    net_arch: tuple[int, ...] = (256, 256, 256)
     p_uncond: float = 0.25
     guidance: float = 3.0
     target: float = 0.9
     temperature: float = 0.5
-    inv_hidden: tuple[int, ...] = (128, 128)
+    inv_net_arch: tuple[int, ...] = (128, 128)
     steps: int = 4000
     batch_size: int = 256
-    lr: float = 1e-3
+    learning_rate: float = 1e-3
     seed: int = 0
 
     def __post_init__(self):
@@ -100,15 +104,15 @@ class DDConfig:
             raise ValueError(f"inverse_span ({self.inverse_span}) must be at most horizon - 1 ({self.horizon - 1}): the "
                              "inverse model reads the plan's state inverse_span steps ahead")
         check_positive_int(self.n_steps, "n_steps")
-        self.hidden = check_sizes(self.hidden, "hidden")
-        self.inv_hidden = check_sizes(self.inv_hidden, "inv_hidden")
+        self.net_arch = check_sizes(self.net_arch, "net_arch")
+        self.inv_net_arch = check_sizes(self.inv_net_arch, "inv_net_arch")
         check_number(self.p_uncond, "p_uncond", low=0.0, high=1.0)
         check_guidance(self.guidance, "guidance")
         check_target(self.target)
         check_number(self.temperature, "temperature", low=0.0)
         check_positive_int(self.steps, "steps")
         check_positive_int(self.batch_size, "batch_size")
-        check_number(self.lr, "lr", low=0.0, low_open=True)
+        check_number(self.learning_rate, "learning_rate", low=0.0, low_open=True)
         check_seed(self.seed)
 
 
@@ -230,12 +234,12 @@ class DecisionDiffuser:
         self.act_dim = int(np.prod(self.action_space.shape))
         # x_0(τ): the H − 1 future state differences; the current state s_t is the network's context input
         self.diffusion = DDPM((c.horizon - 1) * self.obs_dim,
-                              DDPMConfig(n_steps=c.n_steps, hidden=c.hidden, cond_dim=1, context_dim=self.obs_dim,
-                                         p_uncond=c.p_uncond, batch_size=c.batch_size, lr=c.lr, seed=c.seed))
+                              DDPMConfig(n_steps=c.n_steps, hidden=c.net_arch, cond_dim=1, context_dim=self.obs_dim,
+                                         p_uncond=c.p_uncond, batch_size=c.batch_size, lr=c.learning_rate, seed=c.seed))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(c.seed + 1)
-            self.inverse = mlp(2 * self.obs_dim, self.act_dim, c.inv_hidden, "relu")      # f_φ(s_t, s_{t+1})
-        self.inv_opt = torch.optim.Adam(self.inverse.parameters(), lr=c.lr)
+            self.inverse = mlp(2 * self.obs_dim, self.act_dim, c.inv_net_arch, "relu")      # f_φ(s_t, s_{t+1})
+        self.inv_opt = torch.optim.Adam(self.inverse.parameters(), lr=c.learning_rate)
         self.y_low, self.y_high = 0.0, 1.0
         self.s_mean: np.ndarray = np.zeros(self.obs_dim, np.float32)
         self.s_std: np.ndarray = np.ones(self.obs_dim, np.float32)
@@ -266,7 +270,8 @@ class DecisionDiffuser:
         return self.a_scale * torch.tanh(self.inverse(z))
 
     @single_thread()
-    def learn(self, dataset: Demonstrations, steps: int | None = None, progress: bool = True
+    @renamed(progress="progress_bar")
+    def learn(self, dataset: Demonstrations, steps: int | None = None, progress_bar: bool = True
               ) -> dict[str, list[float]]:
         """Train the diffusion model and the inverse dynamics on ``dataset`` (``steps`` Adam steps each).
 
@@ -290,7 +295,7 @@ class DecisionDiffuser:
         y_all = torch.from_numpy(y)
         s_t, sn_t, a_t = (torch.from_numpy(v) for v in (s, s_next, a))
         gen = diff.rng
-        with progress_bar(total=steps, desc="Decision Diffuser", enabled=progress, unit="step") as bar:
+        with tqdm_bar(total=steps, desc="Decision Diffuser", enabled=progress_bar, unit="step") as bar:
             for _ in range(steps):
                 # diffusion: E ||ε − ε_θ(x_k(τ), (1 − β) y(τ) + β ∅, k)||², β ~ Bernoulli(p_uncond)
                 idx = torch.randint(len(x0_all), (c.batch_size,), generator=gen)
@@ -389,7 +394,7 @@ class DecisionDiffuser:
                 if saved != getattr(e, name):
                     raise ValueError(f"{path} was trained with {name} {saved} ({meta.get('env_id') or 'unknown env'}), "
                                      f"but the env has {getattr(e, name)}: load it into a matching env")
-            cfg = dict(meta["config"])
+            cfg = upgrade_config(DDConfig, meta["config"])      # files saved before the rename hold "hidden", "lr"
             for f in fields(DDConfig):
                 if isinstance(cfg.get(f.name), list):
                     cfg[f.name] = tuple(cfg[f.name])

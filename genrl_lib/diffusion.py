@@ -38,10 +38,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from genrl_lib.checks import renamed
 from genrl_lib.evaluation import check_number, check_positive_int
 from genrl_lib.generative import FlatModel, as_data
 from genrl_lib.nets import check_sizes, mlp
-from genrl_lib.progress import progress_bar
+from genrl_lib.progress import progress_bar as tqdm_bar
 from genrl_lib.scaling import KINDS as NORMALIZE_KINDS
 from genrl_lib.seeding import check_seed, single_thread
 
@@ -258,7 +259,8 @@ class DDPM(FlatModel):
         return ((eps - self.net(xk, k, y, has_y, context)) ** 2).mean()
 
     @single_thread()
-    def fit(self, data, *, labels=None, cond=None, context=None, steps: int = 2000, progress: bool = True
+    @renamed(progress="progress_bar")
+    def fit(self, data, *, labels=None, cond=None, context=None, steps: int = 2000, progress_bar: bool = True
             ) -> dict[str, list[float]]:
         """Train on ``data`` ``(n, dim)`` (with ``labels`` ``(n,)`` or ``cond`` ``(n, cond_dim)`` if conditional)
         for ``steps`` Adam steps on minibatches drawn with replacement. Returns ``{"loss": per-step list}``."""
@@ -270,7 +272,7 @@ class DDPM(FlatModel):
         if self.cond_size and labels is None and cond is None:
             raise ValueError("a conditional model (n_classes or cond_dim > 0) needs labels= or cond= to train")
         hist: dict[str, list[float]] = {"loss": []}
-        with progress_bar(total=steps, desc="DDPM", enabled=progress, unit="step") as bar:
+        with tqdm_bar(total=steps, desc="DDPM", enabled=progress_bar, unit="step") as bar:
             for _ in range(steps):
                 idx = torch.randint(len(x), (c.batch_size,), generator=self.rng)
                 has_y = (torch.rand(c.batch_size, generator=self.rng) >= c.p_uncond).float() \

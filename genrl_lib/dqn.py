@@ -35,7 +35,14 @@ import torch
 from torch import nn
 from torch.optim.adam import adam
 
-from genrl_lib.checks import check_bool, check_number, check_positive_int
+from genrl_lib.checks import (
+    check_bool,
+    check_number,
+    check_positive_int,
+    reject_old_names,
+    renamed,
+    upgrade_config,
+)
 from genrl_lib.fast import mlp_forward
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_obs, check_sizes, check_space, mlp, obs_dim, obs_to_tensor
@@ -51,6 +58,7 @@ _ACTIVATION_GRAD = {"relu": lambda h: h > 0, "tanh": lambda h: 1.0 - h * h}
 _ACTIVATION_FN = {"relu": torch.relu, "tanh": torch.tanh}
 
 
+@renamed(hidden="net_arch")
 @dataclass
 class DQNConfig:
     """DQN hyperparameters. Defaults tuned for CartPole-v1 on a 50k-step budget, on tuning seeds only, never on the
@@ -75,7 +83,7 @@ class DQNConfig:
         exploration_fraction: fraction of ``total_timesteps`` over which ε decays linearly.
         exploration_initial_eps: ε at the start.
         exploration_final_eps: ε after the decay (also used by ``predict(..., deterministic=False)``).
-        hidden: sizes of the hidden layers of the Q-network ``obs -> (n_actions,)``.
+        net_arch: sizes of the hidden layers of the Q-network ``obs -> (n_actions,)`` (SB3's name; was ``hidden``).
         activation: hidden activation (see :func:`genrl_lib.nets.mlp`).
         double_dqn: pick ``a'`` with the online network, evaluate it with the target network.
         loss: ``"huber"`` (smooth L1) or ``"mse"``.
@@ -97,7 +105,7 @@ class DQNConfig:
     exploration_fraction: float = 0.2
     exploration_initial_eps: float = 1.0
     exploration_final_eps: float = 0.02
-    hidden: tuple[int, ...] = (128, 128)
+    net_arch: tuple[int, ...] = (128, 128)
     activation: str = "relu"
     double_dqn: bool = True
     loss: str = "huber"
@@ -105,7 +113,7 @@ class DQNConfig:
     seed: int = 0
 
     def __post_init__(self):
-        self.hidden = check_sizes(self.hidden, "hidden")
+        self.net_arch = check_sizes(self.net_arch, "net_arch")
         for name in ("buffer_size", "batch_size", "n_steps", "train_freq", "gradient_steps", "target_update_interval"):
             setattr(self, name, check_positive_int(getattr(self, name), name))
         if isinstance(self.learning_starts, bool) or not isinstance(self.learning_starts, (int, np.integer)) \
@@ -208,6 +216,7 @@ class DQN:
         episode_returns, episode_end_steps: ``(n_episodes,)`` training-episode returns and the env step at which
             each ended (for learning curves over environment steps).
         num_timesteps: environment steps taken by :meth:`learn` so far; ``train_seconds``: wall time of learn.
+        current_learning_rate: Adam's step size now (``learning_rate`` decayed by the schedule), set by :meth:`learn`.
 
     Raises:
         TypeError: the action space is not ``Discrete`` (e.g. ``Box``: use a policy-gradient method), or the
@@ -217,6 +226,7 @@ class DQN:
     def __init__(self, env: gym.Env | str | None, config: DQNConfig | None = None, **hyperparameters):
         if config is not None and hyperparameters:
             raise TypeError("pass either config=DQNConfig(...) or keyword hyperparameters, not both")
+        reject_old_names(hyperparameters, DQNConfig, "DQN")
         if config is None:
             names = {f.name for f in fields(DQNConfig)}
             unknown = sorted(set(hyperparameters) - names)
@@ -247,8 +257,8 @@ class DQN:
         self.n_actions = int(action_space.n)
         torch.manual_seed(self.config.seed)
         c = self.config
-        self.q_net = mlp(obs_dim(observation_space), self.n_actions, c.hidden, c.activation)
-        self.target_net = mlp(obs_dim(observation_space), self.n_actions, c.hidden, c.activation)
+        self.q_net = mlp(obs_dim(observation_space), self.n_actions, c.net_arch, c.activation)
+        self.target_net = mlp(obs_dim(observation_space), self.n_actions, c.net_arch, c.activation)
         self.target_net.load_state_dict(self.q_net.state_dict())
         self.target_net.requires_grad_(False)
         # the parameter lists, gathered once: the training loop needs them at every step (load_state_dict copies
@@ -324,7 +334,7 @@ class DQN:
             # torch.optim.Adam(fused=True) without the optimizer object's per-step Python overhead)
             self._adam_state = ([torch.zeros_like(p) for p in self._params], [torch.zeros_like(p) for p in self._params],
                                 [torch.zeros((), dtype=torch.float32) for _ in self._params])
-            self.lr = c.learning_rate
+            self.current_learning_rate = c.learning_rate
             env.action_space.seed(c.seed)
         t0 = time.perf_counter()
         obs, _ = env.reset(seed=c.seed if first_call else None)
@@ -360,7 +370,8 @@ class DQN:
                     x = x2
                     # (with n-step returns the buffer may still be empty just after learning_starts=0)
                     if self.num_timesteps > c.learning_starts and step % c.train_freq == 0 and self.buffer.size:
-                        self.lr = c.learning_rate * linear_schedule(1.0, c.lr_end_fraction, 1.0, progress)
+                        self.current_learning_rate = c.learning_rate * linear_schedule(1.0, c.lr_end_fraction, 1.0,
+                                                                                       progress)
                         for _ in range(c.gradient_steps):
                             self._gradient_step()
                     if self.num_timesteps % c.target_update_interval == 0:   # θ⁻ <- τ θ + (1 − τ) θ⁻
@@ -388,7 +399,7 @@ class DQN:
         return self._forward(self._layers, x)[-1]
 
     def _gradient_step(self) -> None:
-        """One minibatch: TD gradient, clipping to ``max_grad_norm``, one Adam step at the current ``self.lr``."""
+        """One minibatch: TD gradient, clipping to ``max_grad_norm``, one Adam step at ``current_learning_rate``."""
         c = self.config
         grads = self._td_gradients(*self.buffer.sample(c.batch_size))
         with torch.no_grad():
@@ -397,7 +408,7 @@ class DQN:
                 torch._foreach_mul_(grads, torch.clamp(c.max_grad_norm / (total + 1e-6), max=1.0))
             exp_avg, exp_avg_sq, steps = self._adam_state
             adam(self._params, grads, exp_avg, exp_avg_sq, [], steps, fused=True, amsgrad=False, beta1=0.9,
-                 beta2=0.999, lr=self.lr, weight_decay=0.0, eps=1e-8, maximize=False)
+                 beta2=0.999, lr=self.current_learning_rate, weight_decay=0.0, eps=1e-8, maximize=False)
 
     def _td_gradients(self, s, a, r, s2, discount, use_autograd: bool = False) -> list[torch.Tensor]:
         """``∇_θ L(θ)`` of the TD loss on one minibatch, one tensor per parameter of ``q_net`` (its order).
@@ -463,7 +474,8 @@ class DQN:
                                for k in ("obs", "action", "reward", "next_obs", "discount")}
             exp_avg, exp_avg_sq, steps = self._adam_state
             state["adam"] = {"exp_avg": list(exp_avg), "exp_avg_sq": list(exp_avg_sq), "steps": list(steps)}
-            meta["resume"] = {"buffer_pos": b.pos, "lr": self.lr, "rng": self._rng.bit_generator.state}
+            meta["resume"] = {"buffer_pos": b.pos, "learning_rate": self.current_learning_rate,
+                              "rng": self._rng.bit_generator.state}
         return save_torch(path, KIND, state, meta=meta)
 
     @classmethod
@@ -475,7 +487,7 @@ class DQN:
             FileNotFoundError: no such file. ValueError: not a genrl DQN file, or ``env`` has other spaces.
         """
         state, meta = load_torch(path, KIND)
-        cfg = dict(meta["config"])
+        cfg = upgrade_config(DQNConfig, meta["config"])      # files saved before the rename hold "hidden"
         agent = cls(None, config=DQNConfig(**cfg))
         obs_space = space_from_json(meta["observation_space"])
         act_space = gym.spaces.Discrete(int(meta["n_actions"]))
@@ -500,7 +512,7 @@ class DQN:
             agent.buffer.size, agent.buffer.pos = n, int(r["buffer_pos"])
             a = state["adam"]
             agent._adam_state = (list(a["exp_avg"]), list(a["exp_avg_sq"]), list(a["steps"]))
-            agent.lr = float(r["lr"])
+            agent.current_learning_rate = float(r["learning_rate"] if "learning_rate" in r else r["lr"])   # "lr": older files
         agent.train_seconds = float(meta.get("train_seconds", 0.0))
         agent.episode_returns = list(meta.get("episode_returns", []))
         agent.episode_end_steps = list(meta.get("episode_end_steps", []))

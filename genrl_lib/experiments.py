@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genrl_lib.checks import check_positive_int
+from genrl_lib.checks import check_positive_int, renamed
 from genrl_lib.io import load_json, save_json
 from genrl_lib.numerics import describe as describe_numerics
 
@@ -115,7 +115,8 @@ def _load_cell(out: Path, name: str, seed: int) -> dict | None:
     return cell
 
 
-def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress: bool = True,
+@renamed(progress="progress_bar")
+def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress_bar: bool = True,
               command: str | None = None) -> dict:
     """Run (or resume) every (column, seed) cell and write the aggregated outputs into ``out``.
 
@@ -135,7 +136,7 @@ def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress: 
         ValueError: unknown column, ``seeds <= 0``, or ``out`` holds results of another configuration
             (quick vs full, other epochs) or of another protocol of a column.
     """
-    from genrl_lib.progress import progress_bar
+    from genrl_lib.progress import progress_bar as tqdm_bar
 
     names = _check_args(columns, seeds)
     out = Path(out)
@@ -150,10 +151,10 @@ def run_table(out, seeds: int = 3, quick: bool = False, columns=None, progress: 
         save_json(cfg_path, config)
     todo = [(n, s) for n in names for s in range(seeds) if _load_cell(out, n, s) is None]
     est = sum(COLUMNS[n].seconds[0 if quick else 1] for n, _ in todo)
-    if progress:
+    if progress_bar:
         print(f"{len(todo)} of {len(names) * seeds} cells to run; expected duration about {est / 60:.1f} min "
               f"({'quick' if quick else 'full'} protocol, one core)", flush=True)
-    with progress_bar(len(todo), "thesis table", enabled=progress, unit="cell") as bar:
+    with tqdm_bar(len(todo), "thesis table", enabled=progress_bar, unit="cell") as bar:
         for name, seed in todo:
             bar.set_postfix(cell=f"{name} seed {seed}", refresh=True)
             t0 = time.perf_counter()
@@ -401,7 +402,7 @@ def main(argv=None) -> int:
     if out.exists() and not out.is_dir():
         t.error(f"--out {out} is an existing file, not a folder: pick a folder name")
     try:
-        res = run_table(args.out, seeds=args.seeds, quick=args.quick, columns=args.only, progress=not args.no_progress,
+        res = run_table(args.out, seeds=args.seeds, quick=args.quick, columns=args.only, progress_bar=not args.no_progress,
                         command="python -m genrl_lib.experiments " + " ".join(argv if argv is not None else sys.argv[1:]))
     except ValueError as e:
         ap.error(str(e))

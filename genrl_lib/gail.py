@@ -45,7 +45,7 @@ import torch
 from torch import nn
 
 from genrl_lib.bc import BCConfig, behaviour_clone
-from genrl_lib.checks import check_bool, check_number, check_obs_encoding
+from genrl_lib.checks import check_bool, check_number, check_obs_encoding, reject_old_names, renamed, upgrade_config
 from genrl_lib.demonstrations import Demonstrations, check_demonstrations
 from genrl_lib.envs import spaces_of
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
@@ -60,14 +60,16 @@ _KIND = "gail"
 REWARDS = ("logit", "positive", "negative")
 
 
+@renamed(disc_hidden="disc_net_arch", disc_lr="disc_learning_rate")
 @dataclass
 class GAILConfig:
     """GAIL's own hyperparameters (PPO's live in :class:`genrl_lib.ppo.PPOConfig`).
 
     Attributes:
         reward: ``"logit"`` (``−logit D``), ``"positive"`` (``−log D``) or ``"negative"`` (``log(1 − D)``).
-        disc_hidden, disc_activation: the discriminator MLP ``(B, obs_dim + act_dim) -> (B, 1)`` logits.
-        disc_lr: Adam step size of ``D_ω``.
+        disc_net_arch, disc_activation: the discriminator MLP ``(B, obs_dim + act_dim) -> (B, 1)`` logits.
+        disc_learning_rate: Adam step size of ``D_ω``. (``disc_net_arch`` and ``disc_learning_rate`` were
+            ``disc_hidden`` and ``disc_lr``: SB3's names with the discriminator's prefix.)
         disc_steps: gradient steps on ``D_ω`` per iteration (the thesis: one).
         disc_batch_size: policy and expert samples per step (``None``: the whole rollout, and as many expert
             transitions drawn with replacement).
@@ -89,9 +91,9 @@ class GAILConfig:
     """
 
     reward: str = "logit"
-    disc_hidden: tuple[int, ...] = (64, 64)
+    disc_net_arch: tuple[int, ...] = (64, 64)
     disc_activation: str = "tanh"
-    disc_lr: float = 3e-4
+    disc_learning_rate: float = 3e-4
     disc_steps: int = 1
     disc_batch_size: int | None = None
     grad_penalty: float = 10.0
@@ -106,7 +108,7 @@ class GAILConfig:
         """Check every field; raise ``ValueError`` naming the bad one. Returns ``self``."""
         if self.reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
-        self.disc_lr = check_number(self.disc_lr, "disc_lr", low=0.0, low_open=True)
+        self.disc_learning_rate = check_number(self.disc_learning_rate, "disc_learning_rate", low=0.0, low_open=True)
         if isinstance(self.disc_steps, bool) or not isinstance(self.disc_steps, int) or self.disc_steps < 1:
             raise ValueError(f"disc_steps must be a positive int, got {self.disc_steps!r}")
         if self.disc_batch_size is not None and (not isinstance(self.disc_batch_size, int) or self.disc_batch_size < 1):
@@ -114,7 +116,7 @@ class GAILConfig:
         self.grad_penalty = check_number(self.grad_penalty, "grad_penalty", low=0.0)
         for name in ("absorbing", "freeze_discriminator", "normalize_obs"):
             setattr(self, name, check_bool(getattr(self, name), name))
-        self.disc_hidden = check_sizes(self.disc_hidden, "disc_hidden")
+        self.disc_net_arch = check_sizes(self.disc_net_arch, "disc_net_arch")
         check_obs_encoding(self.obs_encoding, self.obs_factors)
         if self.obs_factors is not None:     # the product is checked against the env's space by ObsEncoder
             self.obs_factors = check_factors(self.obs_factors)
@@ -151,6 +153,7 @@ def _wrap_env(env, enc: ObsEncoder, n_envs: int | None):
 
 
 def _split_hyperparameters(hp: dict) -> tuple[dict, dict]:
+    reject_old_names(hp, GAILConfig, "GAIL")
     mine = {f.name for f in dataclasses.fields(GAILConfig)}
     ppo = {f.name for f in dataclasses.fields(PPOConfig)}
     bad = sorted(set(hp) - mine - ppo)
@@ -265,8 +268,8 @@ class GAIL:
         self._action_start = int(act_space.start) if isinstance(act_space, gym.spaces.Discrete) else 0
         c = self.config
         torch.manual_seed(c.seed)
-        self.discriminator = mlp(enc.dim + self._act_dim + 1, 1, c.disc_hidden, c.disc_activation)
-        self.disc_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=c.disc_lr)
+        self.discriminator = mlp(enc.dim + self._act_dim + 1, 1, c.disc_net_arch, c.disc_activation)
+        self.disc_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=c.disc_learning_rate)
         self._rng = np.random.default_rng(c.seed + 7919)
         self._user_callback: Callable | None = None
         # lists, one entry per iteration (and pretrain's "bc_pretrain": behaviour cloning's own history dict)
@@ -437,7 +440,8 @@ class GAIL:
     def load(cls, path, env=None, demonstrations: Demonstrations | None = None) -> GAIL:
         """Load a saved GAIL (``torch.load(weights_only=True)``). To keep training pass ``env`` and ``demonstrations``."""
         state, meta = load_torch(path, _KIND)
-        cfg = GAILConfig(**{**meta["config"], "disc_hidden": tuple(meta["config"]["disc_hidden"])}).validate()
+        saved = upgrade_config(GAILConfig, meta["config"])      # files saved before the rename hold "disc_hidden"
+        cfg = GAILConfig(**{**saved, "disc_net_arch": tuple(saved["disc_net_arch"])}).validate()
         pcfg = PPOConfig(**{**meta["ppo_config"], "net_arch": tuple(meta["ppo_config"]["net_arch"])})
         obs_space, act_space = space_from_json(meta["observation_space"]), space_from_json(meta["action_space"])
         if (env is None) != (demonstrations is None):

@@ -34,10 +34,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from genrl_lib.checks import check_positive_int
+from genrl_lib.checks import check_positive_int, renamed
 from genrl_lib.io import load_torch, save_torch
 from genrl_lib.nets import check_sizes, mlp
-from genrl_lib.progress import progress_bar
+from genrl_lib.progress import progress_bar as tqdm_bar
 from genrl_lib.scaling import KINDS as NORMALIZE_KINDS
 from genrl_lib.scaling import Scaler
 from genrl_lib.seeding import check_seed, single_thread
@@ -81,7 +81,7 @@ def _as_data(data, dim: int | None, name: str = "data") -> np.ndarray:
 
 def _epochs(epochs: int, desc: str, enabled: bool):
     """``range(epochs)`` behind a tqdm bar."""
-    with progress_bar(total=epochs, desc=desc, enabled=enabled, unit="epoch") as bar:
+    with tqdm_bar(total=epochs, desc=desc, enabled=enabled, unit="epoch") as bar:
         for epoch in range(epochs):
             yield epoch
             bar.update(1)
@@ -285,13 +285,14 @@ class Autoencoder(_FlatModel):
         return {"opt": self.opt}
 
     @single_thread()   # the same numbers for a seed whatever the thread settings (genrl_lib.seeding)
-    def fit(self, data, epochs: int = 50, *, progress: bool = True) -> dict[str, list[float]]:
+    @renamed(progress="progress_bar")
+    def fit(self, data, epochs: int = 50, *, progress_bar: bool = True) -> dict[str, list[float]]:
         """Train for ``epochs`` passes over ``data`` ``(n, dim)``. Returns ``{"loss": [mean MSE per epoch]}``."""
         epochs = check_positive_int(epochs, "epochs")
         x = self._prepare(data)
         clean = x.numpy()
         history: dict[str, list[float]] = {"loss": []}
-        for _ in _epochs(epochs, type(self).__name__, progress):
+        for _ in _epochs(epochs, type(self).__name__, progress_bar):
             # denoising: x̃ = corrupt(x); the target stays the clean x
             inp = torch.from_numpy(corrupt(clean, self.config.noise, self._np_rng)) if self.config.noise else x
             total = 0.0
@@ -393,7 +394,8 @@ class VAE(_FlatModel):
         return vae_loss_terms(x, self.decoder(z), mu, logvar, self.config.likelihood)
 
     @single_thread()   # the same numbers for a seed whatever the thread settings (genrl_lib.seeding)
-    def fit(self, data, epochs: int = 50, *, progress: bool = True) -> dict[str, list[float]]:
+    @renamed(progress="progress_bar")
+    def fit(self, data, epochs: int = 50, *, progress_bar: bool = True) -> dict[str, list[float]]:
         """Maximise the ELBO on ``data`` ``(n, dim)``.
 
         Returns ``{"elbo", "recon", "kl"}``: per-epoch means per example (ELBO = -(recon + kl), in nats).
@@ -403,7 +405,7 @@ class VAE(_FlatModel):
         if self.config.likelihood == "bernoulli" and (x.min() < 0 or x.max() > 1):
             raise ValueError("a Bernoulli VAE needs data in [0, 1]; scale it or use likelihood='gaussian'")
         history: dict[str, list[float]] = {"elbo": [], "recon": [], "kl": []}
-        for _ in _epochs(epochs, "VAE", progress):
+        for _ in _epochs(epochs, "VAE", progress_bar):
             tot_rec = tot_kl = 0.0
             for idx in self._batches(len(x), self.config.batch_size):
                 eps = torch.randn(len(idx), self.config.latent_dim, generator=self._rng)
@@ -710,7 +712,8 @@ class GAN(_FlatModel):
         return gan_generator_loss(self.discriminator(fake).squeeze(1), self.config.loss)
 
     @single_thread()   # the same numbers for a seed whatever the thread settings (genrl_lib.seeding)
-    def fit(self, data, epochs: int = 100, *, steps: int | None = None, progress: bool = True
+    @renamed(progress="progress_bar")
+    def fit(self, data, epochs: int = 100, *, steps: int | None = None, progress_bar: bool = True
             ) -> dict[str, list[float]]:
         """Goodfellow et al.'s Algorithm 1 on ``data`` ``(n, dim)``.
 
@@ -728,7 +731,7 @@ class GAN(_FlatModel):
         steps = check_positive_int(steps, "steps") if steps is not None else \
             check_positive_int(epochs, "epochs") * math.ceil(n / m)
         history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
-        bar = progress_bar(total=steps, desc=f"GAN ({c.loss})", enabled=progress, unit="step")
+        bar = tqdm_bar(total=steps, desc=f"GAN ({c.loss})", enabled=progress_bar, unit="step")
         with bar:
             for _ in range(steps):
                 for _ in range(c.d_steps):                                   # k discriminator steps

@@ -448,7 +448,7 @@ class HQL:
         with _progress_bar(total=epochs, desc="HQL", enabled=progress_bar, unit="epoch") as bar:
             for _ in range(epochs):
                 # k discriminator steps ascend log D(Q) + log(1 − D(Q*)), then G descends log(1 − D(Q*))
-                h = self.gan.fit(data, steps=self.config.steps_per_epoch, progress=False)
+                h = self.gan.fit(data, steps=self.config.steps_per_epoch, progress_bar=False)
                 for key in ("d_loss", "g_loss", "d_real", "d_fake"):
                     self.history[key].extend(h[key])
                 self.epochs_done += 1

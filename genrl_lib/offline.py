@@ -29,6 +29,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from genrl_lib.checks import renamed
 from genrl_lib.demonstrations import (
     FIELDS,
     Demonstrations,
@@ -40,7 +41,7 @@ from genrl_lib.demonstrations import (
 )
 from genrl_lib.evaluation import check_number, check_positive_int
 from genrl_lib.nets import check_sizes, mlp
-from genrl_lib.progress import progress_bar
+from genrl_lib.progress import progress_bar as tqdm_bar
 from genrl_lib.seeding import check_seed, single_thread
 
 __all__ = ["PendulumSwingUp", "RandomPolicy", "EpsilonPolicy", "MixedDataset", "make_mixed_dataset",
@@ -165,8 +166,9 @@ class MixedDataset:
         return normalized_score(returns, self.ref_min_score, self.ref_max_score)
 
 
+@renamed(progress="progress_bar")
 def make_mixed_dataset(n_random: int = 30, n_medium: int = 30, n_expert: int = 30, *, epsilon: float = 0.5,
-                       seed: int = 0, n_reference: int = 50, progress: bool = False) -> MixedDataset:
+                       seed: int = 0, n_reference: int = 50, progress_bar: bool = False) -> MixedDataset:
     """Random, medium (:class:`EpsilonPolicy` around the expert) and expert (:class:`PendulumSwingUp`) episodes
     of Pendulum-v1. Episode ``i`` of a tier resets with a seed of its own, derived from ``seed``; the reference
     returns use ``n_reference`` other fresh episodes (seeds ``10**6 + seed*1000 + i``)."""
@@ -183,7 +185,7 @@ def make_mixed_dataset(n_random: int = 30, n_medium: int = 30, n_expert: int = 3
     parts, tiers = [], []
     for j, (tier, pol) in enumerate(policies.items()):
         parts.append(collect_demonstrations(env, pol, counts[tier], seed=seed * 100_000 + j * 10_000,
-                                            progress_bar=progress))
+                                            progress_bar=progress_bar))
         tiers += [tier] * counts[tier]
     env.close()
     ref_seed = 10 ** 6 + seed * 1000
@@ -205,7 +207,8 @@ def top_episodes(data: Demonstrations, fraction: float = 0.1) -> Demonstrations:
 # --------------------------------------------------------------------------------------------------
 # Batched evaluation
 # --------------------------------------------------------------------------------------------------
-def rollout_returns(policy, n_episodes: int, seed: int = 0, env_id: str = PENDULUM, progress: bool = False,
+@renamed(progress="progress_bar")
+def rollout_returns(policy, n_episodes: int, seed: int = 0, env_id: str = PENDULUM, progress_bar: bool = False,
                     **predict_kwargs) -> np.ndarray:
     """Run ``n_episodes`` episodes of ``env_id`` in lockstep (episode ``i`` reset with ``seed + i``), calling
     ``policy.predict`` once per step on the ``(n_alive, obs_dim)`` batch. Returns the ``(n_episodes,)`` returns."""
@@ -217,7 +220,7 @@ def rollout_returns(policy, n_episodes: int, seed: int = 0, env_id: str = PENDUL
     first = True
     try:
         spec = envs[0].spec                                      # gym.make always sets it
-        with progress_bar(total=(spec.max_episode_steps if spec is not None else None) or 0, desc="episodes", enabled=progress,
+        with tqdm_bar(total=(spec.max_episode_steps if spec is not None else None) or 0, desc="episodes", enabled=progress_bar,
                           unit="step") as bar:
             while alive.any():
                 idx = np.flatnonzero(alive)
@@ -238,21 +241,23 @@ def rollout_returns(policy, n_episodes: int, seed: int = 0, env_id: str = PENDUL
 # --------------------------------------------------------------------------------------------------
 # Behaviour cloning for continuous actions
 # --------------------------------------------------------------------------------------------------
+@renamed(hidden="net_arch", lr="learning_rate")
 @dataclass
 class BCRegressorConfig:
-    """Hyperparameters of :class:`ContinuousBC`: hidden sizes, Adam steps, batch size, step size, seed."""
+    """Hyperparameters of :class:`ContinuousBC`: hidden layer sizes ``net_arch``, Adam steps, batch size, step size
+    ``learning_rate`` (SB3's names; they were ``hidden`` and ``lr``), seed."""
 
-    hidden: tuple[int, ...] = (256, 256)
+    net_arch: tuple[int, ...] = (256, 256)
     steps: int = 3000
     batch_size: int = 256
-    lr: float = 1e-3
+    learning_rate: float = 1e-3
     seed: int = 0
 
     def __post_init__(self):
-        self.hidden = check_sizes(self.hidden, "hidden")
+        self.net_arch = check_sizes(self.net_arch, "net_arch")
         check_positive_int(self.steps, "steps")
         check_positive_int(self.batch_size, "batch_size")
-        check_number(self.lr, "lr", low=0.0, low_open=True)
+        check_number(self.learning_rate, "learning_rate", low=0.0, low_open=True)
         check_seed(self.seed)
 
 
@@ -271,13 +276,14 @@ class ContinuousBC:
         self.obs_dim, self.act_dim = int(np.prod(self.observation_space.shape)), int(np.prod(self.action_space.shape))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed)
-            self.net = mlp(self.obs_dim, self.act_dim, self.config.hidden, "relu")
+            self.net = mlp(self.obs_dim, self.act_dim, self.config.net_arch, "relu")
         self.scale = torch.as_tensor(self.action_space.high, dtype=torch.float32).reshape(-1)
         self.mean = torch.zeros(self.obs_dim)
         self.std = torch.ones(self.obs_dim)
 
     @single_thread()
-    def learn(self, data: Demonstrations, progress: bool = True) -> dict[str, list[float]]:
+    @renamed(progress="progress_bar")
+    def learn(self, data: Demonstrations, progress_bar: bool = True) -> dict[str, list[float]]:
         """Fit on every transition of ``data`` (checked against the env's spaces). Returns ``{"loss": [...]}``."""
         if data.observation_space != self.observation_space or data.action_space != self.action_space:
             raise ValueError(f"data was recorded in spaces {data.observation_space}, {data.action_space}; the policy "
@@ -286,9 +292,9 @@ class ContinuousBC:
         a = torch.as_tensor(data.actions, dtype=torch.float32).reshape(len(data), -1)
         self.mean, self.std = s.mean(0), s.std(0).clamp_min(1e-6)
         gen = torch.Generator().manual_seed(self.config.seed)
-        opt = torch.optim.Adam(self.net.parameters(), lr=self.config.lr)
+        opt = torch.optim.Adam(self.net.parameters(), lr=self.config.learning_rate)
         hist: dict[str, list[float]] = {"loss": []}
-        with progress_bar(total=self.config.steps, desc="BC", enabled=progress, unit="step") as bar:
+        with tqdm_bar(total=self.config.steps, desc="BC", enabled=progress_bar, unit="step") as bar:
             for _ in range(self.config.steps):
                 idx = torch.randint(len(s), (self.config.batch_size,), generator=gen)
                 loss = ((self._act(s[idx]) - a[idx]) ** 2).mean()        # ||π_θ(s) − a||²

@@ -25,7 +25,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from genrl_lib.checks import check_bool, check_number, check_positive_int
+from genrl_lib.checks import (
+    check_bool,
+    check_number,
+    check_positive_int,
+    reject_old_names,
+    renamed,
+    upgrade_config,
+)
 from genrl_lib.io import load_torch, save_torch, space_from_json, space_to_json
 from genrl_lib.nets import check_obs, check_sizes
 from genrl_lib.policies import ActorCriticPolicy
@@ -111,6 +118,7 @@ class EpisodeMemory:
                 np.asarray(self.r, dtype=np.float32))
 
 
+@renamed(hidden="net_arch")
 @dataclass
 class PGConfig:
     """Hyperparameters of :class:`PolicyGradient`.
@@ -118,7 +126,7 @@ class PGConfig:
     Attributes:
         gamma: discount γ.
         learning_rate: Adam step size of the policy.  value_learning_rate: of the critic.
-        hidden: hidden layer sizes of both MLPs.  activation: their activation.
+        net_arch: hidden layer sizes of both MLPs (SB3's name; was ``hidden``).  activation: their activation.
         baseline: REINFORCE only: subtract a learned ``V_φ(s_t)`` from the returns (actor-critic always does).
         normalize: standardize the weights ``w_t`` over each segment (the normalized returns of Huijse's chapter).
         n_steps: ``None``: whole episodes, Monte-Carlo returns (REINFORCE); ``k``: segments of at most ``k``
@@ -131,7 +139,7 @@ class PGConfig:
     gamma: float = 0.99
     learning_rate: float = 1e-3
     value_learning_rate: float = 1e-3
-    hidden: tuple[int, ...] = (64,)
+    net_arch: tuple[int, ...] = (64,)
     activation: str = "relu"
     baseline: bool = False
     normalize: bool = True
@@ -151,7 +159,7 @@ class PGConfig:
         self.max_grad_norm = check_number(self.max_grad_norm, "max_grad_norm (0: no clipping)", low=0.0)
         for name in ("baseline", "normalize"):
             setattr(self, name, check_bool(getattr(self, name), name))
-        self.hidden = check_sizes(self.hidden, "hidden")
+        self.net_arch = check_sizes(self.net_arch, "net_arch")
         check_seed(self.seed)
         return self
 
@@ -196,6 +204,7 @@ class PolicyGradient:
     """
 
     def __init__(self, env, config: PGConfig | None = None, **hyperparameters):
+        reject_old_names(hyperparameters, PGConfig, type(self).__name__)
         names = {f.name for f in dataclasses.fields(PGConfig)}
         bad = sorted(set(hyperparameters) - names)
         if bad:
@@ -216,7 +225,7 @@ class PolicyGradient:
     def _build(self, obs_space, act_space) -> None:
         c = self.config
         self.uses_critic = c.baseline or c.n_steps is not None
-        self.policy = ActorCriticPolicy(obs_space, act_space, c.hidden, c.activation, ortho_init=False,
+        self.policy = ActorCriticPolicy(obs_space, act_space, c.net_arch, c.activation, ortho_init=False,
                                         log_std_init=0.0, critic=self.uses_critic, seed=c.seed)
         self.observation_space, self.action_space = obs_space, act_space
         self.discrete = self.policy.discrete
@@ -376,8 +385,8 @@ class PolicyGradient:
             cls = {"REINFORCE": REINFORCE, "ActorCritic": ActorCritic}.get(saved, cls)
         elif saved != cls.__name__:
             raise ValueError(f"{path} holds a {saved}, not a {cls.__name__}: load it with {saved}.load")
-        cfg = meta["config"]
-        cfg["hidden"] = tuple(cfg["hidden"])
+        cfg = upgrade_config(PGConfig, meta["config"])      # files saved before the rename hold "hidden"
+        cfg["net_arch"] = tuple(cfg["net_arch"])
         agent = cls(None, PGConfig(**cfg))
         agent._build(space_from_json(meta["observation_space"]), space_from_json(meta["action_space"]))
         agent.policy.load_nested_state({"actor": state["policy"], **{k: v for k, v in state.items() if k != "policy"}})

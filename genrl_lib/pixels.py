@@ -38,7 +38,7 @@ PONG_UP, PONG_DOWN = 2, 3          # ALE's RIGHT and LEFT move Pong's paddle up 
 _BACKGROUND = (144, 109)           # the red channel of Pong's two background colours
 # REINFORCE on Catch from pixels: Karpathy's 200 hidden units; raw returns (normalize=False): with one reward at the
 # end of an episode, standardizing the returns within the episode would punish the early actions of every catch.
-CATCH_REINFORCE = {"hidden": (200,), "normalize": False, "learning_rate": 2e-3, "gamma": 0.99}
+CATCH_REINFORCE = {"net_arch": (200,), "normalize": False, "learning_rate": 2e-3, "gamma": 0.99}
 ALE_HINT = "pip install 'ale-py==0.12.1' (or the book's extra: pip install 'genrl_lib[atari]')"
 
 

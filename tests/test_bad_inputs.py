@@ -38,7 +38,7 @@ def _tmp() -> Path:
 @functools.cache
 def _dqn():
     from genrl_lib.dqn import DQN
-    return DQN("CartPole-v1", hidden=(8,), learning_starts=0, batch_size=8, buffer_size=100)
+    return DQN("CartPole-v1", net_arch=(8,), learning_starts=0, batch_size=8, buffer_size=100)
 
 
 @functools.cache
@@ -50,13 +50,13 @@ def _ppo(env_id: str = "CartPole-v1"):
 @functools.cache
 def _reinforce():
     from genrl_lib.pg import REINFORCE
-    return REINFORCE(gym.make("CartPole-v1"), hidden=(8,))
+    return REINFORCE(gym.make("CartPole-v1"), net_arch=(8,))
 
 
 @functools.cache
 def _actor_critic():
     from genrl_lib.pg import ActorCritic
-    return ActorCritic(gym.make("CartPole-v1"), hidden=(8,))
+    return ActorCritic(gym.make("CartPole-v1"), net_arch=(8,))
 
 
 @functools.cache
@@ -133,18 +133,18 @@ def _call(mod, name, *args, **kwargs):
 
 CASES = [
     # --- 1. network sizes: positive ints only
-    ("dqn-hidden-str", _call("dqn", "DQN", "CartPole-v1", hidden="64"), (T, V), r"hidden"),
-    ("dqn-hidden-zero", _call("dqn", "DQN", "CartPole-v1", hidden=(64, 0)), (T, V), r"hidden"),
-    ("dqn-hidden-float", _call("dqn", "DQN", "CartPole-v1", hidden=(64.7,)), (T, V), r"hidden"),
-    ("dqn-hidden-int", _call("dqn", "DQN", "CartPole-v1", hidden=64), (T, V), r"hidden"),
+    ("dqn-net_arch-str", _call("dqn", "DQN", "CartPole-v1", net_arch="64"), (T, V), r"net_arch"),
+    ("dqn-net_arch-zero", _call("dqn", "DQN", "CartPole-v1", net_arch=(64, 0)), (T, V), r"net_arch"),
+    ("dqn-net_arch-float", _call("dqn", "DQN", "CartPole-v1", net_arch=(64.7,)), (T, V), r"net_arch"),
+    ("dqn-net_arch-int", _call("dqn", "DQN", "CartPole-v1", net_arch=64), (T, V), r"net_arch"),
     ("ppo-net_arch-str", _call("ppo", "PPO", "CartPole-v1", net_arch="64"), (T, V), r"net_arch"),
     ("ppo-net_arch-neg", _call("ppo", "PPO", "CartPole-v1", net_arch=(64, -1)), (T, V), r"net_arch"),
-    ("reinforce-hidden-str", lambda: _lazy("pg", "REINFORCE")(gym.make("CartPole-v1"), hidden="64"), (T, V),
-     r"hidden"),
-    ("ac-hidden-bool", lambda: _lazy("pg", "ActorCritic")(gym.make("CartPole-v1"), hidden=(True,)), (T, V),
-     r"hidden"),
-    ("gail-disc_hidden-str", lambda: _lazy("gail", "GAIL")("CartPole-v1", _demos(), disc_hidden="64"), (T, V),
-     r"disc_hidden"),
+    ("reinforce-net_arch-str", lambda: _lazy("pg", "REINFORCE")(gym.make("CartPole-v1"), net_arch="64"), (T, V),
+     r"net_arch"),
+    ("ac-net_arch-bool", lambda: _lazy("pg", "ActorCritic")(gym.make("CartPole-v1"), net_arch=(True,)), (T, V),
+     r"net_arch"),
+    ("gail-disc_net_arch-str", lambda: _lazy("gail", "GAIL")("CartPole-v1", _demos(), disc_net_arch="64"), (T, V),
+     r"disc_net_arch"),
     ("gan-g_hidden-str", _call("generative", "GANConfig", g_hidden="64"), (T, V), r"g_hidden"),
     # --- 2. predict: one observation of the space's shape or a batch of them, finite
     ("ppo-predict-shape8", lambda: _ppo().predict(np.zeros(8)), V, r"obs.*shape"),
@@ -153,9 +153,9 @@ CASES = [
     ("ppo-predict-str", lambda: _ppo().predict("left"), (T, V), r"obs"),
     ("dqn-predict-shape8", lambda: _dqn().predict(np.zeros(8)), V, r"obs.*shape"),
     ("dqn-predict-nan", lambda: _dqn().predict(np.full(4, np.nan)), V, r"obs.*(NaN|finite)"),
-    ("dqn-taxi-predict-float", lambda: _lazy("dqn", "DQN")("Taxi-v4", hidden=(8,)).predict(1.5), V,
+    ("dqn-taxi-predict-float", lambda: _lazy("dqn", "DQN")("Taxi-v4", net_arch=(8,)).predict(1.5), V,
      r"obs.*(int|integer)"),
-    ("dqn-taxi-predict-outside", lambda: _lazy("dqn", "DQN")("Taxi-v4", hidden=(8,)).predict(500), V, r"obs"),
+    ("dqn-taxi-predict-outside", lambda: _lazy("dqn", "DQN")("Taxi-v4", net_arch=(8,)).predict(500), V, r"obs"),
     ("reinforce-predict-shape8", lambda: _reinforce().predict(np.zeros(8)), V, r"obs.*shape"),
     ("reinforce-predict-nan", lambda: _reinforce().predict(np.full(4, np.nan)), V, r"obs.*(NaN|finite)"),
     ("gail-predict-shape8", lambda: _gail().predict(np.zeros(8)), V, r"obs.*shape"),

@@ -17,7 +17,7 @@ from genrl_lib.decision_diffuser import (
 from genrl_lib.offline import make_mixed_dataset
 
 torch.set_num_threads(1)
-TINY = dict(inverse_span=1, horizon=4, n_steps=5, hidden=(32, 32), inv_hidden=(16,), steps=30, batch_size=32, return_window=10)
+TINY = dict(inverse_span=1, horizon=4, n_steps=5, net_arch=(32, 32), inv_net_arch=(16,), steps=30, batch_size=32, return_window=10)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def data():
 @pytest.fixture(scope="module")
 def model(data):
     dd = DecisionDiffuser("Pendulum-v1", DDConfig(**TINY))
-    dd.learn(data, progress=False)
+    dd.learn(data, progress_bar=False)
     return dd
 
 
@@ -69,8 +69,8 @@ def test_inverse_span_pairs(data):
 def test_inverse_dynamics_direction(data):
     """A positive torque raises the angular velocity: trained on data, f_φ(s, s') must map a larger
     θ̇' to a larger action (a flipped sign fails)."""
-    dd = DecisionDiffuser("Pendulum-v1", DDConfig(**{**TINY, "steps": 400, "inv_hidden": (64, 64)}))
-    dd.learn(data, progress=False)
+    dd = DecisionDiffuser("Pendulum-v1", DDConfig(**{**TINY, "steps": 400, "inv_net_arch": (64, 64)}))
+    dd.learn(data, progress_bar=False)
     s = torch.tensor([[1.0, 0.0, 0.0]])
     lo = dd.inverse_dynamics(s, torch.tensor([[1.0, 0.0, -0.1]]))
     hi = dd.inverse_dynamics(s, torch.tensor([[1.0, 0.0, 0.1]]))
@@ -103,11 +103,11 @@ def test_bad_inputs(model, data):
     with pytest.raises(TypeError, match="target"):
         check_target(None)
     with pytest.raises(ValueError, match="observation_space"):
-        DecisionDiffuser("MountainCarContinuous-v0", DDConfig(**TINY)).learn(data, progress=False)
+        DecisionDiffuser("MountainCarContinuous-v0", DDConfig(**TINY)).learn(data, progress_bar=False)
     with pytest.raises(ValueError, match="longer than every episode"):
-        DecisionDiffuser("Pendulum-v1", DDConfig(**{**TINY, "horizon": 500})).learn(data, progress=False)
+        DecisionDiffuser("Pendulum-v1", DDConfig(**{**TINY, "horizon": 500})).learn(data, progress_bar=False)
     with pytest.raises(TypeError, match="Demonstrations"):
-        DecisionDiffuser("Pendulum-v1", DDConfig(**TINY)).learn({"observations": []}, progress=False)
+        DecisionDiffuser("Pendulum-v1", DDConfig(**TINY)).learn({"observations": []}, progress_bar=False)
     with pytest.raises(TypeError, match="Box"):
         DecisionDiffuser("CartPole-v1")
     with pytest.raises(RuntimeError, match="learn"):

@@ -34,7 +34,7 @@ def test_fit_lowers_loss_and_learns_the_data():
     """Direction of learning: trained on a point mass at (3, -1), samples land there (a sign error would not)."""
     x = np.tile([[3.0, -1.0]], (256, 1)).astype(np.float32) + 0.05 * RNG.standard_normal((256, 2)).astype(np.float32)
     m = tiny(seed=1, normalize=None, hidden=(64, 64), n_steps=20)
-    h = m.fit(x, steps=600, progress=False)
+    h = m.fit(x, steps=600, progress_bar=False)
     assert np.mean(h["loss"][-50:]) < np.mean(h["loss"][:50])
     s = m.sample(200, seed=0)
     assert s.shape == (200, 2)
@@ -44,8 +44,8 @@ def test_fit_lowers_loss_and_learns_the_data():
 def test_seeded_and_save_load(tmp_path):
     x = RNG.standard_normal((100, 3)).astype(np.float32)
     a, b = tiny(3, seed=2), tiny(3, seed=2)
-    a.fit(x, steps=20, progress=False)
-    b.fit(x, steps=20, progress=False)
+    a.fit(x, steps=20, progress_bar=False)
+    b.fit(x, steps=20, progress_bar=False)
     assert np.array_equal(a.sample(5, seed=1), b.sample(5, seed=1))
     a.save(tmp_path / "d.pt")
     c = DDPM.load(tmp_path / "d.pt")
@@ -58,7 +58,7 @@ def test_classifier_free_guidance_separates_classes():
     y = np.repeat([0, 1], 200)
     x = np.where(y[:, None] == 0, -2.0, 2.0).astype(np.float32) + 0.1 * RNG.standard_normal((400, 1)).astype(np.float32)
     m = DDPM(1, DDPMConfig(n_steps=20, hidden=(64, 64), n_classes=2, p_uncond=0.2, seed=3, batch_size=128))
-    m.fit(x, labels=y, steps=800, progress=False)
+    m.fit(x, labels=y, steps=800, progress_bar=False)
     lab = np.repeat([0, 1], 100)
     s = m.sample(200, labels=lab, guidance=2.0, seed=0)[:, 0]
     assert (np.sign(s) == np.where(lab == 0, -1, 1)).mean() > 0.9
@@ -68,14 +68,14 @@ def test_classifier_free_guidance_separates_classes():
 
 def test_known_coordinates_are_imposed():
     m = tiny(3, seed=0)
-    m.fit(RNG.standard_normal((64, 3)), steps=5, progress=False)
+    m.fit(RNG.standard_normal((64, 3)), steps=5, progress_bar=False)
     s = m.sample(4, known=(np.array([True, False, False]), np.array([7.0, 0, 0])), seed=0)
     assert np.allclose(s[:, 0], 7.0, atol=1e-4)
 
 
 def test_continuous_condition_and_chain():
     m = DDPM(2, DDPMConfig(n_steps=8, hidden=(16,), cond_dim=1))
-    m.fit(RNG.standard_normal((50, 2)), cond=RNG.random((50, 1)), steps=3, progress=False)
+    m.fit(RNG.standard_normal((50, 2)), cond=RNG.random((50, 1)), steps=3, progress_bar=False)
     s, chain = m.sample(3, cond=np.ones((3, 1)), guidance=3.0, return_chain=True, seed=0)
     assert s.shape == (3, 2) and chain.shape == (9, 3, 2)
 
@@ -93,15 +93,15 @@ def test_bad_inputs():
     with pytest.raises(RuntimeError, match="fit"):
         m.sample(2)
     with pytest.raises(ValueError, match="labels= or cond="):
-        m.fit(np.zeros((4, 1)), steps=1, progress=False)
+        m.fit(np.zeros((4, 1)), steps=1, progress_bar=False)
     with pytest.raises(ValueError, match="labels must lie"):
-        m.fit(np.zeros((4, 1)), labels=np.array([0, 1, 2, 3]), steps=1, progress=False)
-    m.fit(np.zeros((4, 1)), labels=np.array([0, 1, 2, 0]), steps=1, progress=False)
+        m.fit(np.zeros((4, 1)), labels=np.array([0, 1, 2, 3]), steps=1, progress_bar=False)
+    m.fit(np.zeros((4, 1)), labels=np.array([0, 1, 2, 0]), steps=1, progress_bar=False)
     with pytest.raises(ValueError, match="guidance"):
         m.sample(2, labels=np.array([0, 1]), guidance=-0.5)
     with pytest.raises(ValueError, match="pass labels="):
         m.sample(2, cond=np.zeros((2, 1)))
     c = DDPM(1, DDPMConfig(n_steps=5, hidden=(8,), cond_dim=1))
-    c.fit(np.zeros((4, 1)), cond=np.zeros((4, 1)), steps=1, progress=False)
+    c.fit(np.zeros((4, 1)), cond=np.zeros((4, 1)), steps=1, progress_bar=False)
     with pytest.raises(TypeError, match="cond must be numbers"):
         c.sample(1, cond="high")

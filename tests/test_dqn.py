@@ -15,7 +15,7 @@ torch.set_num_threads(1)  # as the Makefile does (OMP_NUM_THREADS=1): tiny ops a
 
 
 def small(**kw):
-    return dict(hidden=(16,), learning_starts=50, train_freq=4, gradient_steps=1, batch_size=16,
+    return dict(net_arch=(16,), learning_starts=50, train_freq=4, gradient_steps=1, batch_size=16,
                 buffer_size=500, target_update_interval=20, **kw)
 
 
@@ -41,7 +41,7 @@ def test_seeded_runs_are_deterministic():
 
 def test_gradient_step_fits_a_fixed_target():
     """With γ = 0 the target is r: repeated gradient steps drive Q(s, a) to the stored reward."""
-    agent = DQN(gym.make("CartPole-v1"), hidden=(32,), gamma=0.0, batch_size=8, learning_rate=1e-2, seed=0)
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(32,), gamma=0.0, batch_size=8, learning_rate=1e-2, seed=0)
     agent.learn(1, progress_bar=False)   # builds buffer and optimizer
     buf = agent.buffer
     buf.size, buf.pos = 0, 0
@@ -58,7 +58,7 @@ def test_gradient_step_fits_a_fixed_target():
 @pytest.mark.parametrize("double_dqn", [True, False])
 def test_hand_written_td_gradient_equals_autograd(activation, loss, double_dqn):
     """The written-out backward pass gives autograd's gradient, for every parameter (weights and biases)."""
-    agent = DQN(gym.make("CartPole-v1"), hidden=(16, 8), activation=activation, loss=loss, double_dqn=double_dqn,
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(16, 8), activation=activation, loss=loss, double_dqn=double_dqn,
                 batch_size=32, learning_starts=0, seed=0).learn(300, progress_bar=False)
     batch = agent.buffer.sample(32)
     ours, ref = agent._td_gradients(*batch), agent._td_gradients(*batch, use_autograd=True)
@@ -70,10 +70,10 @@ def test_hand_written_td_gradient_equals_autograd(activation, loss, double_dqn):
 
 def test_gradient_step_is_clipped_adam():
     """One _gradient_step = clip_grad_norm_(max_grad_norm) + torch.optim.Adam(fused) on the same minibatch."""
-    agent = DQN(gym.make("CartPole-v1"), hidden=(16,), learning_starts=0, batch_size=16, max_grad_norm=0.1,
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(16,), learning_starts=0, batch_size=16, max_grad_norm=0.1,
                 learning_rate=1e-2, seed=0).learn(100, progress_bar=False)
     ref = copy.deepcopy(agent.q_net)
-    ref_opt = torch.optim.Adam(ref.parameters(), lr=agent.lr, fused=True)
+    ref_opt = torch.optim.Adam(ref.parameters(), lr=agent.current_learning_rate, fused=True)
     for p, m, v, t in zip(ref.parameters(), *agent._adam_state):
         ref_opt.state[p] = {"exp_avg": m.clone(), "exp_avg_sq": v.clone(), "step": t.clone()}
     state = agent.buffer.rng.bit_generator.state
@@ -92,7 +92,7 @@ def test_gradient_step_is_clipped_adam():
 
 
 def test_other_activations_train_through_autograd():
-    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), activation="elu", learning_starts=0, batch_size=8, seed=0)
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(8,), activation="elu", learning_starts=0, batch_size=8, seed=0)
     before = [p.clone() for p in agent.q_net.parameters()]
     agent.learn(50, progress_bar=False)
     assert all(not torch.equal(b, p) for b, p in zip(before, agent.q_net.parameters()))
@@ -102,7 +102,7 @@ def test_other_activations_train_through_autograd():
 
 def test_terminal_transitions_do_not_bootstrap():
     """terminated -> stored discount 0 -> y = r whatever the target network says."""
-    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), gamma=0.99, batch_size=4, learning_rate=1e-2, loss="mse", seed=0)
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(8,), gamma=0.99, batch_size=4, learning_rate=1e-2, loss="mse", seed=0)
     agent.learn(1, progress_bar=False)
     with torch.no_grad():
         for p in agent.target_net.parameters():
@@ -120,7 +120,7 @@ def test_terminal_transitions_do_not_bootstrap():
 @pytest.mark.parametrize("terminated", [False, True])
 def test_n_step_transitions(terminated):
     """n = 3: r_1 + γ r_2 + γ² r_3 with bootstrap factor γ³; at the episode end the tail is flushed."""
-    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), gamma=0.5, n_steps=3, seed=0)
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(8,), gamma=0.5, n_steps=3, seed=0)
     agent.learn(1, progress_bar=False)
     buf = agent.buffer
     buf.size, buf.pos = 0, 0
@@ -137,7 +137,7 @@ def test_n_step_transitions(terminated):
 
 
 def test_soft_target_update():
-    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), tau=0.5, seed=0)
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(8,), tau=0.5, seed=0)
     with torch.no_grad():
         for p in agent.q_net.parameters():
             p.fill_(2.0)
@@ -153,14 +153,14 @@ def test_learning_rate_decays_to_end_fraction():
     agent.learn(400, progress_bar=False)
     last_round = 396                                      # the last step with step % train_freq == 0
     expected = 1e-3 * linear_schedule(1.0, 0.01, 1.0, last_round / 400)
-    assert np.isclose(agent.lr, expected) and expected < 0.03 * 1e-3
+    assert np.isclose(agent.current_learning_rate, expected) and expected < 0.03 * 1e-3
 
 
 def test_default_target_update_is_polyak_every_step():
     """The defaults average the target over ~1/τ steps instead of copying it (θ⁻ <- τ θ + (1 − τ) θ⁻)."""
     c = DQNConfig()
     assert c.target_update_interval == 1 and 0 < c.tau < 0.05
-    agent = DQN(gym.make("CartPole-v1"), hidden=(8,), seed=0)
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(8,), seed=0)
     before = [p.clone() for p in agent.target_net.parameters()]
     with torch.no_grad():
         for p in agent.q_net.parameters():
@@ -173,7 +173,7 @@ def test_default_target_update_is_polyak_every_step():
 def test_default_network_and_update_schedule(monkeypatch):
     """Defaults: a 128x128 Q-network and 4 gradient steps every 8 env steps once learning has started."""
     c = DQNConfig()
-    assert c.hidden == (128, 128) and (c.gradient_steps, c.train_freq) == (4, 8)
+    assert c.net_arch == (128, 128) and (c.gradient_steps, c.train_freq) == (4, 8)
     agent = DQN(gym.make("CartPole-v1"), seed=0, learning_starts=100, batch_size=8)
     widths = [m.out_features for m in agent.q_net if isinstance(m, torch.nn.Linear)]
     assert widths == [128, 128, 2]

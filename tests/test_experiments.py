@@ -25,7 +25,7 @@ def toy_columns(monkeypatch):
 
 
 def test_runs_aggregates_and_renders(toy_columns, tmp_path):
-    res = ex.run_table(tmp_path, seeds=2, columns=["hql-taxi"], progress=False)
+    res = ex.run_table(tmp_path, seeds=2, columns=["hql-taxi"], progress_bar=False)
     col = res["columns"]["hql-taxi"]
     assert col["mean"][0] == pytest.approx(0.6) and col["std"][0] == pytest.approx(0.5)
     assert col["thesis"][-1] == 8.46 and col["env_steps"] == [10, 20]
@@ -36,38 +36,38 @@ def test_runs_aggregates_and_renders(toy_columns, tmp_path):
 
 
 def test_resume_skips_finished_cells(toy_columns, tmp_path):
-    ex.run_table(tmp_path, seeds=2, columns=["hql-taxi"], progress=False)
-    ex.run_table(tmp_path, seeds=2, columns=["hql-taxi"], progress=False)
+    ex.run_table(tmp_path, seeds=2, columns=["hql-taxi"], progress_bar=False)
+    ex.run_table(tmp_path, seeds=2, columns=["hql-taxi"], progress_bar=False)
     assert toy_columns == [(0, False), (1, False)]           # the second run did no work
 
 
 def test_interrupted_run_keeps_finished_cells(toy_columns, tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        ex.run_table(tmp_path, seeds=2, columns=["boom"], progress=False)
+        ex.run_table(tmp_path, seeds=2, columns=["boom"], progress_bar=False)
     assert (tmp_path / "cells" / "boom__seed0.json").exists()
     assert not (tmp_path / "cells" / "boom__seed1.json").exists()
     assert not list((tmp_path / "cells").glob("*.tmp"))
 
 
 def test_refuses_to_mix_configurations(toy_columns, tmp_path):
-    ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress=False)
+    ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress_bar=False)
     with pytest.raises(ValueError, match="different configuration.*pick another --out"):
-        ex.run_table(tmp_path, seeds=1, quick=True, columns=["hql-taxi"], progress=False)
+        ex.run_table(tmp_path, seeds=1, quick=True, columns=["hql-taxi"], progress_bar=False)
 
 
 def test_refuses_a_cell_of_another_protocol(toy_columns, tmp_path, monkeypatch):
-    ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress=False)
+    ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress_bar=False)
     col = ex.COLUMNS["hql-taxi"]
     monkeypatch.setitem(ex.COLUMNS, "hql-taxi", ex.Column(col.name, col.title, col.run, col.seconds, "changed"))
     with pytest.raises(ValueError, match="another protocol of column 'hql-taxi'.*delete that file"):
-        ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress=False)
+        ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress_bar=False)
 
 
 def test_columns_can_be_filled_separately_then_aggregated(toy_columns, tmp_path, monkeypatch):
     monkeypatch.setitem(ex.COLUMNS, "boom", ex.Column("boom", "Boom", lambda s, q: {"values": [2.0] * 10}, (1, 2), "ok"))
-    ex.run_table(tmp_path, seeds=1, columns=["boom"], progress=False)      # e.g. one process per core
-    ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress=False)
-    res = ex.run_table(tmp_path, seeds=1, columns=["hql-taxi", "boom"], progress=False)
+    ex.run_table(tmp_path, seeds=1, columns=["boom"], progress_bar=False)      # e.g. one process per core
+    ex.run_table(tmp_path, seeds=1, columns=["hql-taxi"], progress_bar=False)
+    res = ex.run_table(tmp_path, seeds=1, columns=["hql-taxi", "boom"], progress_bar=False)
     assert list(res["columns"]) == ["hql-taxi", "boom"] and toy_columns == [(0, False)]
     assert res["columns"]["boom"]["mean"] == [2.0] * 10
     cell = json.loads((tmp_path / "cells" / "boom__seed0.json").read_text())

@@ -77,11 +77,11 @@ def test_the_actors_each_algorithm_builds(action_space, activation):
         np.testing.assert_allclose(mlp_forward(layers, x, act)[-1], _torch(net, x), rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(ppo._np_forward(layers, x)[-1], mlp_forward(layers, x, act)[-1])
     for cls in (REINFORCE, ActorCritic):
-        agent = cls(None, hidden=(16,), activation=activation)
+        agent = cls(None, net_arch=(16,), activation=activation)
         agent._build(BOX4, action_space)
         np.testing.assert_allclose(agent.policy.numpy_actor()(x), _torch(agent.policy.actor, x), rtol=1e-5, atol=1e-6)
     if isinstance(action_space, gym.spaces.Discrete):
-        dqn = DQN(gym.make("CartPole-v1"), hidden=(16, 16), activation=activation, seed=0)
+        dqn = DQN(gym.make("CartPole-v1"), net_arch=(16, 16), activation=activation, seed=0)
         np.testing.assert_allclose(numpy_forward(dqn.q_net)(x), _torch(dqn.q_net, x), rtol=1e-5, atol=1e-6)
         with torch.no_grad():
             assert torch.equal(dqn._q_values(torch.from_numpy(x)), dqn.q_net(torch.from_numpy(x)))
@@ -162,6 +162,6 @@ def test_policy_gradients_act_through_it(monkeypatch, cls, action):
 def test_dqn_acts_through_it(monkeypatch, action):
     monkeypatch.setattr(genrl_lib.dqn, "mlp_forward", _favour(action))
     agent = DQN("CartPole-v1", exploration_initial_eps=0.0, exploration_final_eps=0.0, learning_starts=10_000,
-                hidden=(16,), seed=0)                                      # greedy, no gradient step
+                net_arch=(16,), seed=0)                                      # greedy, no gradient step
     agent.learn(40, progress_bar=False)
     assert agent.buffer.size and (agent.buffer.action[:agent.buffer.size] == action).all()

@@ -219,7 +219,7 @@ def test_bad_input_errors(tmp_path, cart_demos, taxi_demos):
     with pytest.raises(ValueError, match="actions"):
         Demonstrations.load(tmp_path / "bad.npz")               # missing field named
     with pytest.raises(TypeError, match="unknown GAIL/PPO hyperparameter"):
-        GAIL("CartPole-v1", cart_demos, disc_learning_rate=1.0)
+        GAIL("CartPole-v1", cart_demos, disc_momentum=0.9)
     with pytest.raises(ValueError, match="reward must be one of"):
         GAIL("CartPole-v1", cart_demos, reward="log D")
     with pytest.raises(ValueError, match="disc_steps"):

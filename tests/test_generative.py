@@ -105,9 +105,9 @@ def test_reconstruction_error():
 # ---------------------------------------------------------------- models
 def test_autoencoder_fit_shapes_and_determinism():
     cfg = AEConfig(latent_dim=2, hidden=(16,), batch_size=8, noise=0.25)
-    h1 = Autoencoder(8, cfg).fit(DATA8, epochs=3, progress=False)
+    h1 = Autoencoder(8, cfg).fit(DATA8, epochs=3, progress_bar=False)
     ae = Autoencoder(8, cfg)
-    h2 = ae.fit(DATA8, epochs=3, progress=False)
+    h2 = ae.fit(DATA8, epochs=3, progress_bar=False)
     assert h1 == h2 and len(h1["loss"]) == 3                       # same seed, same numbers
     z = ae.encode(DATA8)
     assert z.shape == (40, 2) and ae.decode(z).shape == (40, 8) and ae.reconstruct(DATA8[0]).shape == (1, 8)
@@ -119,26 +119,26 @@ def test_autoencoder_learns():
     ae = Autoencoder(4, AEConfig(latent_dim=2, hidden=(16,), batch_size=8, lr=1e-2))
     ae.normalizer.fit(x)                                           # identity scaling (normalize=None)
     before = reconstruction_error(ae.reconstruct(x), x)
-    h = ae.fit(x, epochs=60, progress=False)
+    h = ae.fit(x, epochs=60, progress_bar=False)
     assert h["loss"][-1] < 0.5 * h["loss"][0] and reconstruction_error(ae.reconstruct(x), x) < before
 
 
 def test_vae_elbo_terms_and_sampling():
     vae = VAE(8, VAEConfig(latent_dim=2, hidden=(16,), batch_size=8))
-    h = vae.fit(DATA8, epochs=4, progress=False)
+    h = vae.fit(DATA8, epochs=4, progress_bar=False)
     assert set(h) == {"elbo", "recon", "kl"}
     assert np.allclose(h["elbo"], -(np.array(h["recon"]) + np.array(h["kl"])))
     assert min(h["kl"]) >= 0
     assert vae.sample(5, seed=0).shape == (5, 8) and np.array_equal(vae.sample(5, seed=0), vae.sample(5, seed=0))
     assert vae.encode(DATA8).shape == (40, 2) and np.isfinite(vae.elbo(DATA8))
     with pytest.raises(ValueError, match="\\[0, 1\\]"):
-        VAE(8, VAEConfig(hidden=(8,))).fit(DATA8 * 3, epochs=1, progress=False)
+        VAE(8, VAEConfig(hidden=(8,))).fit(DATA8 * 3, epochs=1, progress_bar=False)
 
 
 @pytest.mark.parametrize("loss", ["vanilla", "non_saturating", "wasserstein"])
 def test_gan_losses_run(loss):
     gan = tiny_gan(loss=loss, d_steps=2)
-    h = gan.fit(DATA8, steps=5, progress=False)
+    h = gan.fit(DATA8, steps=5, progress_bar=False)
     assert all(len(v) == 5 for v in h.values()) and np.isfinite(h["d_loss"]).all()
     assert gan.sample(7, seed=1).shape == (7, 8) and gan.discriminate(DATA8).shape == (40,)
     if loss != "wasserstein":
@@ -147,7 +147,7 @@ def test_gan_losses_run(loss):
 
 def test_gan_generator_losses_match_the_equations():
     gan = tiny_gan()
-    gan.fit(DATA8, steps=1, progress=False)
+    gan.fit(DATA8, steps=1, progress_bar=False)
     fake = torch.randn(6, 8)
     with torch.no_grad():
         D = torch.sigmoid(gan.discriminator(fake).squeeze(1))
@@ -176,7 +176,7 @@ def test_vae_loss_terms_match_the_closed_forms():
 
 def test_vae_descends_the_loss_terms():
     vae = VAE(8, VAEConfig(latent_dim=2, hidden=(16,), normalize=None, seed=0))
-    vae.fit(DATA8, epochs=1, progress=False)
+    vae.fit(DATA8, epochs=1, progress_bar=False)
     x = torch.from_numpy(DATA8[:5])
     eps = torch.zeros(5, 2)
     with torch.no_grad():
@@ -211,16 +211,16 @@ def test_the_vanilla_generator_gradient_saturates():
 def test_gan_fits_a_single_gaussian():
     x = (np.random.default_rng(0).normal(3.0, 0.5, (500, 1))).astype(np.float32)
     gan = GAN(1, GANConfig(latent_dim=2, g_hidden=(32,), d_hidden=(32,), batch_size=64))
-    gan.fit(x, steps=300, progress=False)
+    gan.fit(x, steps=300, progress_bar=False)
     s = gan.sample(2000, seed=0)
     assert abs(s.mean() - 3.0) < 0.3 and 0.2 < s.std() < 1.0
 
 
 def test_gan_deterministic_and_continues():
     a, b = tiny_gan(ema=0.9), tiny_gan(ema=0.9)
-    ha = a.fit(DATA8, steps=6, progress=False)
-    hb = b.fit(DATA8, steps=3, progress=False)
-    hb2 = b.fit(DATA8, steps=3, progress=False)                   # continuing gives the same run
+    ha = a.fit(DATA8, steps=6, progress_bar=False)
+    hb = b.fit(DATA8, steps=3, progress_bar=False)
+    hb2 = b.fit(DATA8, steps=3, progress_bar=False)                   # continuing gives the same run
     assert ha["g_loss"] == hb["g_loss"] + hb2["g_loss"] and b.steps_done == 6
     assert np.array_equal(a.sample(4, seed=0), b.sample(4, seed=0))
 
@@ -229,7 +229,7 @@ def test_gan_on_flattened_q_tables():
     """HQL's use: a handful of 500 x 6 Q-tables flattened to 3,000-vectors, on very different scales."""
     q = np.random.default_rng(0).normal(0, 1, (5, 3000)).astype(np.float32) * 20 - 50
     gan = GAN(3000, GANConfig(latent_dim=8, g_hidden=(32,), d_hidden=(32,), batch_size=16, normalize="standard"))
-    h = gan.fit(q, steps=3, progress=False)
+    h = gan.fit(q, steps=3, progress_bar=False)
     assert len(h["g_loss"]) == 3
     s = gan.sample(2, seed=0)
     assert s.shape == (2, 3000) and s.reshape(2, 500, 6).shape == (2, 500, 6)
@@ -242,19 +242,19 @@ def test_gan_on_flattened_q_tables():
 # ---------------------------------------------------------------- save / load
 def test_save_load_round_trip(tmp_path):
     gan = tiny_gan(ema=0.5, normalize="minmax", output="tanh")
-    gan.fit(DATA8, steps=4, progress=False)
+    gan.fit(DATA8, steps=4, progress_bar=False)
     gan.save(tmp_path / "g.pt")
     back = GAN.load(tmp_path / "g.pt")
     assert back.config == gan.config and back.steps_done == 4
     assert np.array_equal(back.sample(5, seed=2), gan.sample(5, seed=2))
-    assert np.array_equal(back.fit(DATA8, steps=2, progress=False)["g_loss"],
-                          gan.fit(DATA8, steps=2, progress=False)["g_loss"])   # optimizer and RNG restored
+    assert np.array_equal(back.fit(DATA8, steps=2, progress_bar=False)["g_loss"],
+                          gan.fit(DATA8, steps=2, progress_bar=False)["g_loss"])   # optimizer and RNG restored
     vae = VAE(8, VAEConfig(hidden=(8,)))
-    vae.fit(DATA8, epochs=1, progress=False)
+    vae.fit(DATA8, epochs=1, progress_bar=False)
     vae.save(tmp_path / "v.pt")
     assert np.array_equal(VAE.load(tmp_path / "v.pt").decode(np.zeros((1, 2))), vae.decode(np.zeros((1, 2))))
     ae = Autoencoder(8, AEConfig(hidden=(8,)))
-    ae.fit(DATA8, epochs=1, progress=False)
+    ae.fit(DATA8, epochs=1, progress_bar=False)
     ae.save(tmp_path / "a.pt")
     assert np.array_equal(Autoencoder.load(tmp_path / "a.pt").encode(DATA8), ae.encode(DATA8))
 
@@ -270,7 +270,7 @@ def test_load_foreign_or_wrong_kind(tmp_path):
     with pytest.raises(ValueError, match="no genrl header"):
         GAN.load(tmp_path / "other.pt")
     vae = VAE(8, VAEConfig(hidden=(8,)))
-    vae.fit(DATA8, epochs=1, progress=False)
+    vae.fit(DATA8, epochs=1, progress_bar=False)
     vae.save(tmp_path / "v.pt")
     with pytest.raises(ValueError, match="'vae', not a 'gan'"):
         GAN.load(tmp_path / "v.pt")
@@ -284,13 +284,13 @@ def test_bad_input_errors():
     bad[3, 2] = np.nan
     for model in (tiny_gan(), Autoencoder(8, AEConfig(hidden=(8,))), VAE(8, VAEConfig(hidden=(8,)))):
         with pytest.raises(ValueError, match="NaN"):
-            model.fit(bad, 1, progress=False)
+            model.fit(bad, 1, progress_bar=False)
         with pytest.raises(ValueError, match="dim=8"):
-            model.fit(np.zeros((4, 5)), 1, progress=False)
+            model.fit(np.zeros((4, 5)), 1, progress_bar=False)
     gan = tiny_gan()
     with pytest.raises(RuntimeError, match="fit"):
         gan.sample(3)
-    gan.fit(DATA8, steps=1, progress=False)
+    gan.fit(DATA8, steps=1, progress_bar=False)
     with pytest.raises(ValueError, match="latent_dim=3"):
         gan.decode(np.zeros((2, 5)))
     with pytest.raises(ValueError, match="n must be a positive int"):
@@ -298,9 +298,9 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match="dim=8"):
         gan.discriminate(np.zeros((2, 7)))
     with pytest.raises(ValueError, match="2-D"):
-        gan.fit(np.zeros((2, 2, 2)), 1, progress=False)
+        gan.fit(np.zeros((2, 2, 2)), 1, progress_bar=False)
     vae = VAE(8, VAEConfig(hidden=(8,)))
-    vae.fit(DATA8, 1, progress=False)
+    vae.fit(DATA8, 1, progress_bar=False)
     with pytest.raises(ValueError, match="latent_dim=2"):
         vae.decode(np.zeros((1, 3)))
     for bad_cfg in (lambda: GANConfig(latent_dim=0), lambda: AEConfig(latent_dim=-1), lambda: VAEConfig(latent_dim=0)):
@@ -331,7 +331,7 @@ def test_conv_vae_shapes_learning_and_save_load(tmp_path):
     rng = np.random.default_rng(0)
     x = (rng.random((64, 64)) < 0.3).astype(np.float32)          # 64 binary 8x8 "images"
     m = ConvVAE(64, ConvVAEConfig(latent_dim=2, channels=(4, 8), seed=0))
-    h = m.fit(x, epochs=6, progress=False)
+    h = m.fit(x, epochs=6, progress_bar=False)
     assert h["elbo"][-1] > h["elbo"][0]                             # it learns
     assert m.encode(x).shape == (64, 2) and m.sample(5, seed=0).shape == (5, 64)
     assert ((m.sample(5, seed=0) >= 0) & (m.sample(5, seed=0) <= 1)).all()

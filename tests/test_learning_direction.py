@@ -54,7 +54,7 @@ def cart_demos():
 def test_gail_discriminator_tells_the_learner_from_the_expert_and_rewards_the_expert(cart_demos):
     """Through GAIL's own training loop: after a few iterations D is right on both sides more often than not,
     and the learned reward is higher on the expert's pairs than on the untrained learner's."""
-    g = GAIL("CartPole-v1", cart_demos, seed=0, disc_steps=50, disc_lr=3e-3, grad_penalty=0.0, **SMALL)
+    g = GAIL("CartPole-v1", cart_demos, seed=0, disc_steps=50, disc_learning_rate=3e-3, grad_penalty=0.0, **SMALL)
     learner = collect_demonstrations("CartPole-v1", g, n_episodes=3, seed=1, deterministic=False)
     g.learn(256, progress_bar=False)     # seeds 0, 1, 2 gave accuracies >= 0.60 and reward gaps >= 2.8
     assert g.history["disc_acc_expert"][-1] > 0.55 and g.history["disc_acc_policy"][-1] > 0.55
@@ -112,7 +112,7 @@ def test_double_dqn_target_by_hand():
     net values action 1 more: Double DQN's target is r + γ Q⁻(s', argmax_a Q(s', a)) = r + γ Q⁻(s', 0) = 1 + 0.5·2,
     plain DQN's would be r + γ max_a Q⁻(s', a) = 1 + 0.5·10. The TD gradient (MSE) is checked against that target
     on both backward passes, with the library's default Config (Double DQN on)."""
-    agent = DQN(gym.make("CartPole-v1"), hidden=(), loss="mse", gamma=0.5, seed=0)
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(), loss="mse", gamma=0.5, seed=0)
     assert agent.config.double_dqn
     s, s2 = torch.tensor([[1.0, 0.0, 0.0, 0.0]]), torch.tensor([[0.0, 1.0, 0.0, 0.0]])
     with torch.no_grad():
@@ -198,7 +198,7 @@ def test_td_target_by_hand_and_used_by_the_training_loop(monkeypatch):
     calls = []
     monkeypatch.setattr(dqn_module, "td_target", lambda *args: calls.append(len(args)) or td_target(*args))
     for double in (True, False):
-        agent = DQN(gym.make("CartPole-v1"), hidden=(8,), double_dqn=double, seed=0)
+        agent = DQN(gym.make("CartPole-v1"), net_arch=(8,), double_dqn=double, seed=0)
         s = torch.randn(4, 4)
         agent._td_gradients(s, torch.tensor([0, 1, 0, 1]), torch.ones(4), s, torch.full((4,), 0.5))
     assert calls == [4, 3]

@@ -105,16 +105,16 @@ def test_minari_bad_inputs(small, tmp_path):
             pass
     cart = collect_demonstrations("CartPole-v1", lambda o: 0, 1, seed=0)
     with pytest.raises(ValueError, match="spaces"):
-        ContinuousBC("Pendulum-v1").learn(cart.select(np.ones(len(cart), bool)), progress=False) if False else \
+        ContinuousBC("Pendulum-v1").learn(cart.select(np.ones(len(cart), bool)), progress_bar=False) if False else \
             ContinuousBC("Pendulum-v1").learn(small.data.__class__(**{**small.data.__dict__,
-                                              "observation_space": gym.spaces.Box(-1, 1, (3,))}), progress=False)
+                                              "observation_space": gym.spaces.Box(-1, 1, (3,))}), progress_bar=False)
 
 
 def test_bc_learns_the_expert_action(small):
     """Direction of learning: BC on expert episodes tracks the expert's action on held-out states."""
     expert_only = small.data.select(np.isin(small.data.episode_ids, np.flatnonzero(small.tiers == "expert")))
-    bc = ContinuousBC("Pendulum-v1", BCRegressorConfig(hidden=(64, 64), steps=400, seed=0))
-    h = bc.learn(expert_only, progress=False)
+    bc = ContinuousBC("Pendulum-v1", BCRegressorConfig(net_arch=(64, 64), steps=400, seed=0))
+    h = bc.learn(expert_only, progress_bar=False)
     assert h["loss"][-1] < h["loss"][0]
     s = expert_only.observations[::7]
     err = np.abs(bc.predict(s)[0] - PendulumSwingUp().predict(s)[0]).mean()

@@ -130,7 +130,7 @@ def _multi_discrete_env():
 
 def test_predict_takes_a_batch_so_sb3_evaluate_policy_works():
     sb3 = pytest.importorskip("stable_baselines3.common.evaluation")
-    agent = REINFORCE("CartPole-v1", hidden=(8,))
+    agent = REINFORCE("CartPole-v1", net_arch=(8,))
     one = agent.predict(np.zeros(4, np.float32), deterministic=True)[0]
     batch = agent.predict(np.zeros((3, 4), np.float32), deterministic=True)[0]
     assert isinstance(one, int) and batch.shape == (3,) and batch.dtype == np.int64 and (batch == one).all()
@@ -139,8 +139,8 @@ def test_predict_takes_a_batch_so_sb3_evaluate_policy_works():
 
 
 def test_each_class_refuses_the_other_classes_file(tmp_path):
-    REINFORCE("CartPole-v1", hidden=(8,)).save(tmp_path / "reinforce.pt")
-    ActorCritic("CartPole-v1", hidden=(8,)).save(tmp_path / "ac.pt")
+    REINFORCE("CartPole-v1", net_arch=(8,)).save(tmp_path / "reinforce.pt")
+    ActorCritic("CartPole-v1", net_arch=(8,)).save(tmp_path / "ac.pt")
     with pytest.raises(ValueError, match=r"reinforce\.pt holds a REINFORCE, not a ActorCritic"):
         ActorCritic.load(tmp_path / "reinforce.pt")
     with pytest.raises(ValueError, match=r"ac\.pt holds a ActorCritic, not a REINFORCE"):

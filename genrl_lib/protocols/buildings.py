@@ -105,7 +105,8 @@ def expert_by_name(env: BuildingEnv, name: str):
 #: ``benchmarks/gail_buildings.py`` and the thesis table (:mod:`genrl_lib.experiments`): short rollouts and 5
 #: discriminator steps per rollout, because a week is only 671 steps and D must learn from few rollouts.
 GAIL_HP: dict = dict(n_steps=128, batch_size=64, n_epochs=4, gamma=0.99, gae_lambda=0.95, learning_rate=3e-4,
-                     ent_coef=0.01, net_arch=(64, 64), disc_steps=5, disc_batch_size=128, disc_lr=1e-3)
+                     ent_coef=0.01, net_arch=(64, 64), disc_steps=5, disc_batch_size=128,
+                     disc_learning_rate=1e-3)
 
 
 # ---------------------------------------------------------------- a PPO controller on the true reward (issue 9)

@@ -46,7 +46,7 @@ PRESETS: dict[str, dict] = {
     "Taxi-v4": {
         "ppo": dict(n_envs=8, n_steps=128, batch_size=256, n_epochs=8, gamma=0.99, gae_lambda=0.95,
                     learning_rate=3e-4, lr_schedule="linear", ent_coef=0.01, normalize_advantage=False),
-        "gail": dict(grad_penalty=0.0, disc_lr=1e-3),
+        "gail": dict(grad_penalty=0.0, disc_learning_rate=1e-3),
         "total_timesteps": 400_000,
         "pretrain": True,
         "bc": dict(net_arch=(64, 64)),
