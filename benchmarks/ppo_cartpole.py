@@ -2,10 +2,14 @@
 
     OMP_NUM_THREADS=1 python benchmarks/ppo_cartpole.py --seeds 5 --out /tmp/ppo_cartpole
     OMP_NUM_THREADS=1 python benchmarks/ppo_cartpole.py --env Acrobot-v1 --seeds 5 --out /tmp/ppo_acrobot
+    OMP_NUM_THREADS=1 python benchmarks/ppo_cartpole.py --env LunarLander-v3 --seeds 3 --out /tmp/ppo_lunarlander
+    OMP_NUM_THREADS=1 python benchmarks/ppo_cartpole.py --env Pendulum-v1 --seeds 5 --out /tmp/ppo_pendulum
 
 CartPole-v1 uses rl-zoo's tuned hyperparameters (8 envs, n_steps 32, batch 256, 20 epochs, γ 0.98,
-λ 0.8, linear lr 1e-3, linear clip 0.2, no entropy bonus); Acrobot-v1 uses a smaller setting of ours
-(see HYPERPARAMETERS). For every seed, ours and SB3's are trained one after the other (so the machine's
+λ 0.8, linear lr 1e-3, linear clip 0.2, no entropy bonus); Acrobot-v1 uses a smaller setting of ours;
+LunarLander-v3 (discrete, 1M steps by default; needs the ``box2d`` extra) and Pendulum-v1 (continuous torques,
+a Gaussian policy, 100k steps) use rl-zoo's settings, Pendulum's without gSDE (see HYPERPARAMETERS in
+``genrl_lib.protocols.rl_zoo``). For every seed, ours and SB3's are trained one after the other (so the machine's
 load hits both alike), each with one torch thread, then evaluated on the same 20 deterministic episodes
 with ``genrl_lib.evaluate_policy``. Prints a table; writes ``OUT/result.json`` (per-seed figures,
 wall seconds, ratios, learning curves, our diagnostics, command line, versions) and our agents
@@ -21,7 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-ENV_IDS = ["Acrobot-v1", "CartPole-v1"]   # = sorted(HYPERPARAMETERS) below
+ENV_IDS = ["Acrobot-v1", "CartPole-v1", "LunarLander-v3", "Pendulum-v1"]   # = sorted(HYPERPARAMETERS) below
+# default budgets (env steps): rl-zoo's n_timesteps where it has one
+DEFAULT_STEPS = {"Acrobot-v1": 100_000, "CartPole-v1": 100_000, "LunarLander-v3": 1_000_000, "Pendulum-v1": 100_000}
 
 from _cli import parse, positive_int  # standard library only: benchmarks/_cli.py
 
@@ -31,7 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--env", default="CartPole-v1", choices=ENV_IDS)
     p.add_argument("--seeds", type=positive_int, default=5)
-    p.add_argument("--steps", type=positive_int, default=100_000)
+    p.add_argument("--steps", type=positive_int, default=None, help="env steps (default: DEFAULT_STEPS[env])")
     p.add_argument("--eval-episodes", type=positive_int, default=20)
     p.add_argument("--no-sb3", action="store_true", help="skip the stable-baselines3 peer")
     p.add_argument("--out", type=Path, required=True)
@@ -103,6 +109,7 @@ def run_sb3(env_id: str, seed: int, steps: int, eval_episodes: int) -> dict:
 
 def main(argv=None) -> dict:
     a = parse_args(argv)
+    a.steps = a.steps or DEFAULT_STEPS[a.env]
     assert ENV_IDS == sorted(HYPERPARAMETERS), "ENV_IDS must list HYPERPARAMETERS' envs"
     torch.set_num_threads(1)
     a.out.mkdir(parents=True, exist_ok=True)

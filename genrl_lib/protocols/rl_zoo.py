@@ -15,4 +15,13 @@ PPO_HYPERPARAMETERS: dict[str, dict] = {
     "Acrobot-v1": dict(n_envs=8, n_steps=128, batch_size=256, n_epochs=4, gamma=0.99, gae_lambda=0.94,
                        learning_rate=1e-3, lr_schedule="linear", clip_range=0.2, clip_schedule="constant",
                        ent_coef=0.0),
+    # rl-zoo's LunarLander-v2 settings (v3 is the same task with fixed bugs in gymnasium >= 1.0)
+    "LunarLander-v3": dict(n_envs=16, n_steps=1024, batch_size=64, n_epochs=4, gamma=0.999, gae_lambda=0.98,
+                           learning_rate=3e-4, lr_schedule="constant", clip_range=0.2, clip_schedule="constant",
+                           ent_coef=0.01),
+    # rl-zoo's Pendulum-v1 settings without gSDE (neither PPO here explores with it): γ = 0.9, 4 envs x 1024
+    # steps, 10 epochs; the learning rate decays linearly, else the policy drifts after it has learned
+    "Pendulum-v1": dict(n_envs=4, n_steps=1024, batch_size=64, n_epochs=10, gamma=0.9, gae_lambda=0.95,
+                        learning_rate=1e-3, lr_schedule="linear", clip_range=0.2, clip_schedule="constant",
+                        ent_coef=0.0),
 }
