@@ -163,11 +163,12 @@ class ActorCriticPolicy(nn.Module):
         std = np.exp(self.log_std.detach().numpy())
         return (out + std * rng.standard_normal(out.shape)).astype(np.float32)
 
-    def predict(self, obs: np.ndarray, deterministic: bool = False,
+    def predict(self, obs: np.ndarray, deterministic: bool = True,
                 rng: np.random.Generator | None = None) -> np.ndarray:
-        """Actions for flat observations ``obs (B, obs_dim)``: the mode (argmax / μ) if ``deterministic``, else a
-        sample drawn with ``rng``. Returns policy actions as :meth:`sample` does (use :meth:`env_action` for the
-        env's)."""
+        """Actions for flat observations ``obs (B, obs_dim)``: the mode (argmax / μ) if ``deterministic`` (the
+        default, as for every agent's ``predict``), else a sample drawn with ``rng``. Returns policy actions
+        ``(B,)`` / ``(B, act_dim)`` as :meth:`sample` does (use :meth:`env_action` for the env's); unlike an
+        agent's ``predict`` it returns the array alone, not an ``(actions, state)`` pair."""
         with torch.no_grad():
             out = self.actor(torch.from_numpy(np.asarray(obs, np.float32).reshape(-1, self.obs_dim))).numpy()
         if deterministic:

@@ -53,6 +53,7 @@ def test_sample_follows_the_softmax_and_predict_takes_the_mode():
     with torch.no_grad():
         mode = pi.actor(torch.from_numpy(x)).argmax(1).numpy()
     assert np.array_equal(pi.predict(x, deterministic=True), mode)
+    assert np.array_equal(pi.predict(x), mode)      # deterministic by default, like every agent's predict
     with pytest.raises(ValueError, match="rng"):
         pi.predict(x, deterministic=False)
     g = ActorCriticPolicy(BOX4, gym.spaces.Box(-1, 1, (2,), np.float32), log_std_init=np.log(0.5), seed=0)
