@@ -13,7 +13,8 @@ a Gaussian policy, 100k steps) use rl-zoo's settings, Pendulum's without gSDE (s
 load hits both alike), each with one torch thread, then evaluated on the same 20 deterministic episodes
 with ``genrl_lib.evaluate_policy``. Prints a table; writes ``OUT/result.json`` (per-seed figures,
 wall seconds, ratios, learning curves, our diagnostics, command line, versions) and our agents
-``OUT/ppo_<env>_seed<k>.pt`` (load with ``genrl_lib.ppo.PPO.load``).
+``OUT/ppo_<env>_seed<k>.pt`` (load with ``genrl_lib.ppo.PPO.load``). After every seed it also writes
+``OUT/partial.json``; ``--resume`` continues an interrupted run from the seeds it holds.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--eval-episodes", type=positive_int, default=20)
     p.add_argument("--no-sb3", action="store_true", help="skip the stable-baselines3 peer")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the seeds already finished in OUT/partial.json (written after every seed)")
     return parse(p, argv)
 
 
@@ -52,7 +55,7 @@ import torch
 
 import genrl_lib
 from genrl_lib.evaluation import binned_mean
-from genrl_lib.io import save_json
+from genrl_lib.io import load_json, save_json
 from genrl_lib.numerics import describe as describe_numerics
 from genrl_lib.ppo import PPO
 from genrl_lib.protocols.rl_zoo import PPO_HYPERPARAMETERS
@@ -115,12 +118,22 @@ def main(argv=None) -> dict:
     a.out.mkdir(parents=True, exist_ok=True)
     rows = []
     load_before = os.getloadavg()
-    for seed in range(a.seeds):
+    partial = a.out / "partial.json"   # every finished seed, so a long run interrupted loses at most one seed
+    run_key = {"env": a.env, "steps": a.steps, "eval_episodes": a.eval_episodes, "peer": not a.no_sb3,
+               "hyperparameters": HYPERPARAMETERS[a.env]}
+    if a.resume and partial.exists():
+        saved = load_json(partial)
+        if saved["run"] != run_key:
+            sys.exit(f"--resume: {partial} is from another run ({saved['run']}); use another --out or drop --resume")
+        rows = saved["per_seed"][:a.seeds]
+        print(f"resuming: seeds {[r['seed'] for r in rows]} reused from {partial}")
+    for seed in range(len(rows), a.seeds):
         row = {"seed": seed, "ours": run_ours(a.env, seed, a.steps, a.eval_episodes, a.out)}
         if not a.no_sb3:
             row["sb3"] = run_sb3(a.env, seed, a.steps, a.eval_episodes)
             row["wall_ratio"] = round(row["ours"]["wall_s"] / row["sb3"]["wall_s"], 4)
         rows.append(row)
+        save_json(partial, {"run": run_key, "per_seed": rows})
         print(f"seed {seed}: ours {row['ours']['eval_mean']:.1f} in {row['ours']['wall_s']:.1f} s"
               + (f" | SB3 {row['sb3']['eval_mean']:.1f} in {row['sb3']['wall_s']:.1f} s | ratio {row['wall_ratio']:.3f}"
                  if "sb3" in row else ""), flush=True)
