@@ -14,7 +14,9 @@ variables (one thread, as the Makefile does):
 and writes ``DIR/result.json``: per goal and environment, the per-seed values, how many seeds meet the goal,
 the wall time and the numeric environment each run recorded. ``DIR/<goal>_<env>/`` keeps each benchmark's own
 output. ``--reuse`` skips runs whose ``result.json`` already exists. The committed copy is
-``genrl_lib/data/numeric_env_goals.json``; the DQN and GAIL chapters quote it.
+``genrl_lib/data/numeric_env_goals.json``; the DQN and GAIL chapters quote it. ``--merge-into`` that file adds
+this run to it: on the file's own machine the environments run replace its entries, on another real machine
+they are kept apart under each goal's ``machines`` (keyed by CPU model and torch kernel level).
 """
 
 from __future__ import annotations
@@ -53,7 +55,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help=f"comma-separated: {', '.join(GOALS)}")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--reuse", action="store_true", help="keep runs whose result.json exists")
-    return parse(ap, argv)
+    ap.add_argument("--merge-into", type=Path, default=None, metavar="JSON",
+                    help="also add this run to a committed result (genrl_lib/data/numeric_env_goals.json): made on "
+                         "the same machine, its environments replace the file's; on another machine they go under "
+                         "each goal's \"machines\", keyed by the machine's CPU and torch kernel level")
+    a = parse(ap, argv)
+    if a.merge_into is not None and not a.merge_into.is_file():
+        ap.error(f"--merge-into {a.merge_into}: no such file; give the committed result to add this run to "
+                 "(genrl_lib/data/numeric_env_goals.json)")
+    return a
 
 
 def values(goal: str, result: dict) -> list[float]:
@@ -62,6 +72,30 @@ def values(goal: str, result: dict) -> list[float]:
         return [float(r["eval_mean"]) for r in result["ours"]]
     key = "1" if goal == "gail_cartpole_1traj" else "64full"
     return [float(s["gail"]["final"]) for s in result["runs"][key]["seeds"]]
+
+
+def merge_result(committed: dict, new: dict) -> dict:
+    """``committed`` with the goals of ``new`` (another run of this script) added; neither is modified.
+
+    Runs made on the committed file's machine (same CPU model and torch kernel level) replace its entries in
+    ``goals[g]["envs"]``; runs made on another machine go to ``goals[g]["machines"][label][env]`` and the
+    machine's record to ``machines[label]``, so the file says which real processor each figure came from.
+    """
+    import copy
+
+    from genrl_lib.numerics import machine_label
+
+    out = copy.deepcopy(committed)
+    label = machine_label(new["machine"])
+    same = label == machine_label(committed.get("machine", {}))
+    if not same:
+        out.setdefault("machines", {})[label] = {"machine": new["machine"], "command": new["command"],
+                                                "seeds": new["seeds"]}
+    for g, gr in new["goals"].items():
+        goal = out["goals"].setdefault(g, {"what": gr["what"], "threshold": gr["threshold"], "envs": {}})
+        target = goal["envs"] if same else goal.setdefault("machines", {}).setdefault(label, {})
+        target.update(copy.deepcopy(gr["envs"]))
+    return out
 
 
 def main(argv=None) -> int:
@@ -96,6 +130,9 @@ def main(argv=None) -> int:
                                           "n_seeds": len(v), "mean": sum(v) / len(v),
                                           "numeric_env": r.get("numeric_env"), "command": r.get("command")}
     save_json(a.out / "result.json", res)   # atomic, like every result file of the library
+    if a.merge_into is not None:
+        save_json(a.merge_into, merge_result(json.loads(a.merge_into.read_text(encoding="utf-8")), res))
+        print(f"merged into {a.merge_into}")
     for g, gr in res["goals"].items():
         for e, er in gr["envs"].items():
             print(f"{g:<22} {e:<14} {er['n_meeting']}/{er['n_seeds']} >= {gr['threshold']}: "

@@ -20,12 +20,12 @@ import os
 import sys
 
 __all__ = ["glue", "GLUED", "in_colab", "check_answer", "claim", "ClaimError", "chapter_seed", "SPREAD_NOTE",
-           "spread_of"]
+           "spread_of", "spread_machines"]
 
 # What a failed claim tells the reader (the chapters' bounds are set from these measurements).
 SPREAD_NOTE = ("The same seed gives other numbers on another processor (torch, MKL and OpenBLAS pick their "
                "kernels by CPU features), and a training run amplifies the difference. The book's bounds are "
-               "set from the spread measured over seeds and emulated CPUs (scripts/numeric_spread.py); a value "
+               "set from the spread measured over seeds, real and emulated CPUs (scripts/numeric_spread.py); a value "
                "outside them means this run is unusual or the claim no longer holds: rerun with another "
                "GENRL_BOOK_SEED and compare with the multi-seed figures the chapter loads from genrl_lib/data.")
 
@@ -276,3 +276,27 @@ def spread_of(chapter: str, name: str) -> tuple[float, float, int]:
         raise KeyError(f"{chapter}: glued number {name!r} has no recorded spread; {fix}")
     low, high = ch["glued"][name]
     return float(low), float(high), len(ch["runs"])
+
+
+def spread_machines() -> list[str]:
+    """The real machines the committed spread (``genrl_lib/data/numeric_spread.json``) was measured on, for prose.
+
+    Returns:
+        One phrase per machine, sorted: the CPU model without trademark signs and torch's kernel level, with
+        its article, e.g. ``["an AMD EPYC (torch AVX2)", "an Intel Xeon (torch AVX512)"]``. Each machine also
+        ran emulated numeric environments where its runs say so (``"...: other-cpu/s0"``).
+    """
+    import re
+    from importlib.resources import files
+
+    from genrl_lib.io import load_json
+    from genrl_lib.numerics import machine_label
+
+    data = load_json(str(files("genrl_lib") / "data" / "numeric_spread.json"))
+    labels = sorted(data["machines"]) if "machines" in data else [machine_label(data.get("machine", {}))]
+    out = []
+    for label in labels:
+        cpu, _, level = label.rpartition(", torch ")
+        cpu = re.sub(r"\((R|TM)\)|\s+(Processor|CPU)\b", "", cpu).strip()
+        out.append(f"{'an' if cpu[:1].upper() in 'AEIOU' else 'a'} {cpu} (torch {level})")
+    return out

@@ -38,7 +38,8 @@ import os
 import platform
 from collections.abc import Mapping
 
-__all__ = ["NUMERIC_ENVS", "MACHINE_OWNED", "numeric_env_vars", "describe", "summary", "NOT_RECORDED"]
+__all__ = ["NUMERIC_ENVS", "MACHINE_OWNED", "numeric_env_vars", "describe", "summary", "NOT_RECORDED",
+           "machine_label"]
 
 NUMERIC_ENVS: dict[str, dict[str, str]] = {
     "native": {},
@@ -131,6 +132,23 @@ def describe() -> dict:
     except ImportError:  # pragma: no cover
         out["blas"] = []
     return out
+
+
+def machine_label(record: dict) -> str:
+    """A short name for the machine a :func:`describe` record came from: CPU model and torch's kernel level.
+
+    Args:
+        record: a :func:`describe` dict (missing fields show as ``"?"``).
+
+    Returns:
+        e.g. ``"AMD EPYC, torch AVX2"``.
+
+    Raises:
+        TypeError: ``record`` is not a dict.
+    """
+    if not isinstance(record, dict):
+        raise TypeError(f"record must be a dict from genrl_lib.numerics.describe(), got {type(record).__name__}")
+    return f"{record.get('cpu', '?')}, torch {record.get('torch_cpu_capability', '?')}"
 
 
 NOT_RECORDED = {"recorded": False,

@@ -138,21 +138,40 @@ def summarize(chapter: str, out: Path) -> dict:
     return {"glued": glued, "claims": claims}
 
 
-def record(path: Path, summary: dict) -> None:
-    """Merge each chapter's glued-number ranges (and the runs they came from) into the JSON at ``path``."""
-    from genrl_lib.numerics import describe
+def record(path: Path, summary: dict, merge: bool = False) -> None:
+    """Write each chapter's glued-number ranges (and the runs they came from) into the JSON at ``path``.
+
+    Without ``merge`` a chapter's entry is replaced by this summary. With ``merge`` (runs made on another
+    machine) the ranges become the union of the recorded ones and this summary's, and the new runs are tagged
+    with this machine (``"<cpu>, torch <level>: native/s0"``); ``machines`` lists every machine recorded.
+    A chapter or number recorded only on one side keeps its own range.
+    """
+    from genrl_lib.numerics import describe, machine_label
 
     data = load_json(path) if path.exists() else {}
-    data["machine"] = describe()
+    machines = data.setdefault("machines", {})
+    if "machine" in data:                       # written before runs were tagged with their machine: one machine
+        old = data.pop("machine")
+        machines.setdefault(machine_label(old), old)
+        for entry in data.get("chapters", {}).values():
+            entry["runs"] = [r if ": " in r else f"{machine_label(old)}: {r}" for r in entry["runs"]]
+    here = describe()
+    label = machine_label(here)
+    machines[label] = here
     chapters_ = data.setdefault("chapters", {})
     for chapter, s in summary.items():
-        tags = sorted({t for g in s["glued"].values() for t in g["values"]})
-        chapters_[chapter] = {
-            "runs": tags,
-            "glued": {k: [g["min"], g["max"]] for k, g in s["glued"].items()},
-        }
+        tags = sorted(f"{label}: {t}" for t in {t for g in s["glued"].values() for t in g["values"]})
+        ranges = {k: [g["min"], g["max"]] for k, g in s["glued"].items()}
+        prev = chapters_.get(chapter)
+        if merge and prev is not None:
+            glued = {k: list(v) for k, v in prev["glued"].items()}
+            for k, (lo, hi) in ranges.items():
+                glued[k] = [min(lo, glued[k][0]), max(hi, glued[k][1])] if k in glued else [lo, hi]
+            chapters_[chapter] = {"runs": prev["runs"] + [t for t in tags if t not in prev["runs"]], "glued": glued}
+        else:
+            chapters_[chapter] = {"runs": tags, "glued": ranges}
     save_json(path, data)
-    print(f"ranges recorded in {path}")
+    print(f"ranges {'merged into' if merge else 'recorded in'} {path}")
 
 
 def main(argv=None) -> int:
@@ -167,6 +186,9 @@ def main(argv=None) -> int:
     ap.add_argument("--record", type=Path, default=None, metavar="JSON",
                     help="also merge each chapter's ranges into JSON (genrl_lib/data/numeric_spread.json is the "
                          "committed one the chapters quote with genrl_lib.book.spread_of)")
+    ap.add_argument("--merge", action="store_true",
+                    help="with --record: widen the recorded ranges by these runs instead of replacing them (runs "
+                         "made on another machine), tagging the runs with this machine's CPU")
     ap.add_argument("--summarize-only", action="store_true", help="run nothing; summarize what OUT holds")
     args = ap.parse_args(argv)
     known = chapters()
@@ -212,7 +234,7 @@ def main(argv=None) -> int:
             print(f"  claim {name[:90]:<90} {span:<24} {flag}")
     save_json(out / "spread.json", summary)
     if args.record:
-        record(args.record, summary)
+        record(args.record, summary, merge=args.merge)
     print(f"\n{len(runs)} runs in {time.perf_counter() - t0:.0f} s; summary in {out / 'spread.json'}")
     return 1 if failed else 0
 

@@ -55,6 +55,7 @@ BAD = [
     ("numeric_envs.py", ["--envs", "native,bogus", *OUT]),
     ("numeric_envs.py", ["--goals", "pong", *OUT]),
     ("numeric_envs.py", ["--out", A_FILE]),
+    ("numeric_envs.py", ["--merge-into", "no/such/goals.json", *OUT]),
     ("-m genrl_lib.experiments", ["thesis-table", "--seeds", "0"]),
     ("-m genrl_lib.experiments", ["thesis-table", "--seeds", "two"]),
     ("-m genrl_lib.experiments", ["thesis-table", "--only", "nope"]),
