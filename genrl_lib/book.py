@@ -25,8 +25,8 @@ __all__ = ["glue", "GLUED", "in_colab", "check_answer", "claim", "ClaimError", "
 # What a failed claim tells the reader (the chapters' bounds are set from these measurements).
 SPREAD_NOTE = ("The same seed gives other numbers on another processor (torch, MKL and OpenBLAS pick their "
                "kernels by CPU features), and a training run amplifies the difference. The book's bounds are "
-               "set from the spread measured over seeds, real and emulated CPUs (scripts/numeric_spread.py); a value "
-               "outside them means this run is unusual or the claim no longer holds: rerun with another "
+               "set from the spread measured over seeds, real and emulated CPUs (scripts/numeric_spread.py); a "
+               "value outside them means this run is unusual or the claim no longer holds: rerun with another "
                "GENRL_BOOK_SEED and compare with the multi-seed figures the chapter loads from genrl_lib/data.")
 
 GLUED: dict[str, object] = {}

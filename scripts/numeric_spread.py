@@ -142,9 +142,10 @@ def record(path: Path, summary: dict, merge: bool = False) -> None:
     """Write each chapter's glued-number ranges (and the runs they came from) into the JSON at ``path``.
 
     Without ``merge`` a chapter's entry is replaced by this summary. With ``merge`` (runs made on another
-    machine) the ranges become the union of the recorded ones and this summary's, and the new runs are tagged
-    with this machine (``"<cpu>, torch <level>: native/s0"``); ``machines`` lists every machine recorded.
-    A chapter or number recorded only on one side keeps its own range.
+    machine) its ranges become the union of the recorded ones and this summary's; a number recorded on one
+    side only keeps its own range. Every run is tagged with its machine (``"<cpu>, torch <level>: native/s0"``,
+    :func:`genrl_lib.numerics.machine_label`), and ``machines`` holds each machine's ``describe()`` record; a
+    file written before runs were tagged (one ``machine``) is converted.
     """
     from genrl_lib.numerics import describe, machine_label
 
