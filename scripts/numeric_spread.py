@@ -153,9 +153,10 @@ def record(path: Path, summary: dict, merge: bool = False) -> None:
     machines = data.setdefault("machines", {})
     if "machine" in data:                       # written before runs were tagged with their machine: one machine
         old = data.pop("machine")
-        machines.setdefault(machine_label(old), old)
+        old_label = machine_label(old)
+        machines.setdefault(old_label, old)
         for entry in data.get("chapters", {}).values():
-            entry["runs"] = [r if ": " in r else f"{machine_label(old)}: {r}" for r in entry["runs"]]
+            entry["runs"] = [r if ": " in r else f"{old_label}: {r}" for r in entry["runs"]]
     here = describe()
     label = machine_label(here)
     machines[label] = here
