@@ -309,19 +309,23 @@ class DQN:
         return (int(actions[0]), None) if single else (actions.astype(np.int64), None)
 
     # ---------------------------------------------------------------- learning
-    def learn(self, total_timesteps: int, progress_bar: bool = True) -> DQN:
+    def learn(self, total_timesteps: int, progress_bar: bool = True, callback: Callable | None = None) -> DQN:
         """Train for ``total_timesteps`` environment steps (one call; a second call continues training).
 
+        ``callback(dqn)``, if given, runs at the end of every training episode (e.g. a
+        :class:`genrl_lib.evaluation.BestCheckpoint`); returning ``False`` stops training there.
         Runs on one thread (:func:`genrl_lib.seeding.single_thread`: small networks train fastest that way on few
         cores, and a seed's numbers do not depend on ``OMP_NUM_THREADS``). Returns ``self``.
         """
         total = check_positive_int(total_timesteps, "total_timesteps")
         if self.env is None:
             raise ValueError("this DQN has no env (it was loaded without one): DQN.load(path, env=env) to train")
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be a function dqn -> bool | None (or None), got {type(callback).__name__}")
         with single_thread():
-            return self._learn(self.env, total, progress_bar)
+            return self._learn(self.env, total, progress_bar, callback)
 
-    def _learn(self, env: gym.Env, total: int, progress_bar: bool) -> DQN:
+    def _learn(self, env: gym.Env, total: int, progress_bar: bool, callback: Callable | None = None) -> DQN:
         from genrl_lib.progress import progress_bar as _bar
 
         c = self.config
@@ -365,6 +369,8 @@ class DQN:
                         self.episode_end_steps.append(self.num_timesteps)
                         if progress_bar and len(self.episode_returns) % 10 == 0:
                             bar.set_postfix(mean_return_10=f"{np.mean(self.episode_returns[-10:]):.1f}", eps=f"{eps:.2f}")
+                        if callback is not None and callback(self) is False:
+                            break
                         obs2, _ = env.reset()
                         x2, ep_return = self._encode(obs2), 0.0
                     x = x2

@@ -91,3 +91,77 @@ def test_binned_mean_is_the_one_learning_curve_binner():
         binned_mean([1, 2], [1.0], 10, 5)
     with pytest.raises(ValueError, match="width"):
         binned_mean([1], [1.0], 10, 0)
+
+
+class _Constant:
+    """A policy with SB3's predict that always pushes left: CartPole ends in about ten steps."""
+
+    def predict(self, obs, deterministic=True):
+        return np.zeros(len(obs), dtype=np.int64), None
+
+
+def test_evaluate_batched_counts_first_episodes_only():
+    from genrl_lib.evaluation import evaluate_batched
+
+    res = evaluate_batched(_Constant(), "CartPole-v1", n_episodes=7, seed=3)
+    assert res.returns.shape == (7,) and res.lengths.shape == (7,)
+    np.testing.assert_array_equal(res.returns, res.lengths)          # CartPole pays 1 per step
+    assert 5 <= res.lengths.min() and res.lengths.max() < 20          # pushing left topples the pole fast
+    again = evaluate_batched(_Constant(), "CartPole-v1", n_episodes=7, seed=3)
+    np.testing.assert_array_equal(res.returns, again.returns)         # same seed, same episodes
+    # an env without a native vector version runs one copy per episode (FrozenLake: action 0 never reaches the goal)
+    frozen = evaluate_batched(_Constant(), "FrozenLake-v1", n_episodes=3, seed=0)
+    np.testing.assert_array_equal(frozen.returns, 0.0)
+    assert (frozen.lengths >= 1).all()
+
+
+def test_evaluate_batched_bad_inputs():
+    from genrl_lib.evaluation import evaluate_batched
+
+    with pytest.raises(ValueError, match="n_episodes"):
+        evaluate_batched(_Constant(), "CartPole-v1", n_episodes=0)
+    with pytest.raises(TypeError, match="predict"):
+        evaluate_batched(lambda obs: 0, "CartPole-v1")
+    with pytest.raises(TypeError, match="env_id"):
+        evaluate_batched(_Constant(), gym.make("CartPole-v1"))
+
+
+def test_best_checkpoint_keeps_the_best_network_and_leaves_training_alone():
+    import torch
+
+    from genrl_lib.dqn import DQN
+    from genrl_lib.evaluation import BestCheckpoint, evaluate_batched
+
+    plain = DQN("CartPole-v1", seed=3, learning_starts=100).learn(1500, progress_bar=False)
+    best = BestCheckpoint("CartPole-v1", every=300, n_episodes=5, seed=11)
+    agent = DQN("CartPole-v1", seed=3, learning_starts=100).learn(1500, progress_bar=False, callback=best)
+    for p, q in zip(plain.q_net.parameters(), agent.q_net.parameters()):
+        assert torch.equal(p, q)                      # evaluating only reads the network
+    assert len(best.history) >= 3
+    steps = [s for s, _ in best.history]
+    assert all(b - a >= 300 for a, b in zip(steps, steps[1:]))
+    best.restore(agent)
+    assert best.history[-1][0] == agent.num_timesteps                # the final network was evaluated too
+    scores = [m for _, m in best.history]
+    assert best.best_return == max(scores)
+    assert best.best_step == max(s for s, m in best.history if m == max(scores))     # ties: the later one
+    assert evaluate_batched(agent, "CartPole-v1", n_episodes=5, seed=11).mean == best.best_return
+
+
+def test_best_checkpoint_bad_inputs_and_stop():
+    from genrl_lib.dqn import DQN
+    from genrl_lib.evaluation import BestCheckpoint
+
+    with pytest.raises(ValueError, match="every"):
+        BestCheckpoint("CartPole-v1", every=0)
+    with pytest.raises(ValueError, match="n_episodes"):
+        BestCheckpoint("CartPole-v1", every=10, n_episodes=-1)
+    with pytest.raises(TypeError, match="env_id"):
+        BestCheckpoint(gym.make("CartPole-v1"), every=10)
+    agent = DQN("CartPole-v1", seed=0)
+    with pytest.raises(AttributeError, match="module='policy'"):
+        BestCheckpoint("CartPole-v1", every=1, module="policy").evaluate(agent)
+    with pytest.raises(TypeError, match="callback"):
+        agent.learn(10, progress_bar=False, callback=3)
+    agent.learn(2000, progress_bar=False, callback=lambda dqn: False)    # stops after the first episode
+    assert agent.num_timesteps == agent.episode_end_steps[0] < 2000
