@@ -19,7 +19,7 @@ import json
 import os
 import sys
 
-__all__ = ["glue", "GLUED", "in_colab", "check_answer", "claim", "ClaimError", "chapter_seed", "SPREAD_NOTE",
+__all__ = ["goal_runs", "glue", "GLUED", "in_colab", "check_answer", "claim", "ClaimError", "chapter_seed", "SPREAD_NOTE",
            "spread_of", "spread_machines"]
 
 # What a failed claim tells the reader (the chapters' bounds are set from these measurements).
@@ -286,7 +286,6 @@ def spread_machines() -> list[str]:
         its article, e.g. ``["an AMD EPYC (torch AVX2)", "an Intel Xeon (torch AVX512)"]``. Each machine also
         ran emulated numeric environments where its runs say so (``"...: other-cpu/s0"``).
     """
-    import re
     from importlib.resources import files
 
     from genrl_lib.io import load_json
@@ -297,6 +296,44 @@ def spread_machines() -> list[str]:
     out = []
     for label in labels:
         cpu, _, level = label.rpartition(", torch ")
-        cpu = re.sub(r"\((R|TM)\)|\s+(Processor|CPU)\b", "", cpu).strip()
-        out.append(f"{'an' if cpu[:1].upper() in 'AEIOU' else 'a'} {cpu} (torch {level})")
+        out.append(f"{_cpu_phrase(cpu)} (torch {level})")
     return out
+
+
+def _cpu_phrase(cpu: str) -> str:
+    """``"Intel(R) Xeon(R) Processor"`` -> ``"an Intel Xeon"``: the model without trademark signs, with its article."""
+    import re
+
+    cpu = re.sub(r"\((R|TM)\)|\s+(Processor|CPU)\b", "", cpu).strip()
+    return f"{'an' if cpu[:1].upper() in 'AEIOU' else 'a'} {cpu}"
+
+
+def goal_runs(goal: dict) -> list[dict]:
+    """Every run of one goal of ``genrl_lib/data/numeric_env_goals.json`` (``benchmarks/numeric_envs.py``), on
+    every machine and numeric environment, for a chapter's table or prose.
+
+    Args:
+        goal: one entry of the file's ``"goals"`` (``{"threshold", "envs": {env: run}, "machines": {label: {env:
+            run}}}``; a run holds ``values``, ``n_meeting``, ``n_seeds`` and the ``numeric_env`` it recorded).
+
+    Returns:
+        One dict per run, the file's own machine first: ``machine`` (e.g. ``"an Intel Xeon"``), ``env``
+        (``"native"``, ``"other-cpu"``, ...), ``values`` (list of per-seed figures), ``n_meeting``, ``n_seeds``.
+
+    Raises:
+        TypeError: ``goal`` is not a dict; KeyError naming the key if a run lacks one of the fields above.
+    """
+    if not isinstance(goal, dict):
+        raise TypeError(f"goal must be one entry of numeric_env_goals.json's 'goals', got {type(goal).__name__}")
+    groups = [goal.get("envs", {})] + [goal["machines"][k] for k in sorted(goal.get("machines", {}))]
+    rows = []
+    for envs in groups:
+        for env, run in envs.items():
+            missing = [k for k in ("values", "n_meeting", "n_seeds") if k not in run]
+            if missing:
+                raise KeyError(f"run {env!r} of this goal lacks {missing}: not a numeric_envs.py result")
+            cpu = (run.get("numeric_env") or {}).get("cpu")
+            rows.append({"machine": _cpu_phrase(cpu) if cpu else "a machine that was not recorded", "env": env,
+                         "values": [float(v) for v in run["values"]], "n_meeting": int(run["n_meeting"]),
+                         "n_seeds": int(run["n_seeds"])})
+    return rows

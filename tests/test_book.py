@@ -116,3 +116,25 @@ def test_chapter_checks_go_through_claim(md):
             assert not isinstance(node, ast.Assert), (
                 f"{md.name}, cell {i}, line {node.lineno}: bare assert; use claim('what the prose says', value, op, "
                 "bound) from genrl_lib.book so a failure tells the reader what was claimed and what was obtained")
+
+
+def test_goal_runs_lists_every_machine_and_environment():
+    from genrl_lib.book import goal_runs
+
+    def run(cpu, vals):
+        return {"values": vals, "n_meeting": sum(v >= 475 for v in vals), "n_seeds": len(vals),
+                "numeric_env": {"cpu": cpu}}
+
+    goal = {"threshold": 475.0,
+            "envs": {"native": run("AMD EPYC", [500, 470]), "other-cpu": run("AMD EPYC", [500, 500])},
+            "machines": {"Intel(R) Xeon(R) Processor, torch AVX512": {"native": run("Intel(R) Xeon(R) Processor", [480])}}}
+    rows = goal_runs(goal)
+    assert [(r["machine"], r["env"], r["n_meeting"], r["n_seeds"]) for r in rows] == [
+        ("an AMD EPYC", "native", 1, 2), ("an AMD EPYC", "other-cpu", 2, 2), ("an Intel Xeon", "native", 1, 1)]
+    assert rows[0]["values"] == [500.0, 470.0]
+    assert goal_runs({"envs": {}, "machines": {"x": {"native": {**run("", [1.0]), "numeric_env": None}}}})[0][
+        "machine"] == "a machine that was not recorded"
+    with pytest.raises(TypeError, match="goal"):
+        goal_runs([goal])
+    with pytest.raises(KeyError, match="n_seeds"):
+        goal_runs({"envs": {"native": {"values": [1.0], "n_meeting": 1}}})
