@@ -8,7 +8,8 @@ For each numeric environment of ``genrl_lib.numerics`` it runs, in a subprocess 
 variables (one thread, as the Makefile does):
 
 * ``gail.py --env CartPole-v1 --trajectories 1``: GAIL from one subsampled trajectory, goal 5/5 seeds >= 475;
-* ``dqn_cartpole.py --no-peer``: DQN on CartPole, 50k steps, goal 5/5 seeds >= 475;
+* ``dqn_cartpole.py --no-peer``: DQN on CartPole, 50k steps, goal 5/5 seeds >= 475 for the agent as returned
+  (best-checkpoint selection; goal ``dqn_cartpole``) and, from the same runs, the last network (``dqn_cartpole_last``);
 * ``gail.py --env Taxi-v4 --trajectories '' --full 64``: GAIL on Taxi from 64 full trajectories, goal 5/5 >= 7.0;
 
 and writes ``DIR/result.json``: per goal and environment, the per-seed values, how many seeds meet the goal,
@@ -39,7 +40,11 @@ GOALS = {
     "gail_cartpole_1traj": {"script": "gail.py", "args": ["--env", "CartPole-v1", "--trajectories", "1"],
                             "threshold": 475.0, "what": "GAIL, CartPole, 1 subsampled trajectory: final return"},
     "dqn_cartpole": {"script": "dqn_cartpole.py", "args": ["--no-peer"], "threshold": 475.0,
-                     "what": "DQN, CartPole, 50k steps: deterministic evaluation"},
+                     "what": "DQN, CartPole, 50k steps, the agent as returned (best checkpoint of a greedy evaluation "
+                             "every 2,500 steps): deterministic evaluation"},
+    # the same runs (one run serves both goals), the last network's figure: what the goal was before selection
+    "dqn_cartpole_last": {"script": "dqn_cartpole.py", "args": ["--no-peer"], "threshold": 475.0, "run": "dqn_cartpole",
+                          "what": "DQN, CartPole, 50k steps, the last network: deterministic evaluation"},
     "gail_taxi_64full": {"script": "gail.py", "args": ["--env", "Taxi-v4", "--trajectories", "", "--full", "64"],
                          "threshold": 7.0, "what": "GAIL, Taxi, 64 full trajectories: exact expected return"},
 }
@@ -70,6 +75,8 @@ def values(goal: str, result: dict) -> list[float]:
     """The per-seed figure a goal is about, from that benchmark's result.json."""
     if goal == "dqn_cartpole":
         return [float(r["eval_mean"]) for r in result["ours"]]
+    if goal == "dqn_cartpole_last":    # files from before selection have no eval_mean_last: their eval_mean was it
+        return [float(r.get("eval_mean_last", r["eval_mean"])) for r in result["ours"]]
     key = "1" if goal == "gail_cartpole_1traj" else "64full"
     return [float(s["gail"]["final"]) for s in result["runs"][key]["seeds"]]
 
@@ -110,12 +117,14 @@ def main(argv=None) -> int:
     a.out.mkdir(parents=True, exist_ok=True)
     res = {"command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
            "seeds": a.seeds, "machine": describe(), "goals": {}}
+    ran: set[Path] = set()
     for g in goals:
         spec = GOALS[g]
         res["goals"][g] = {"what": spec["what"], "threshold": spec["threshold"], "envs": {}}
         for e in envs:
-            out = a.out / f"{g}_{e}"
-            if not (a.reuse and (out / "result.json").exists()):
+            out = a.out / f"{spec.get('run', g)}_{e}"
+            if out not in ran and not (a.reuse and (out / "result.json").exists()):
+                ran.add(out)
                 variables, skipped = numeric_env_vars(e)
                 env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **variables}
                 cmd = [sys.executable, str(ROOT / "benchmarks" / spec["script"]), *spec["args"],
