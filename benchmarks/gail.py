@@ -71,6 +71,8 @@ failure once it could no longer hold on all ten:
     400k steps                       8 of 10 (418.15 on 602, 168.05 on 608)
     PPO ent_coef 0.01                8 of 10 (168.75 on 602, 181.35 on 608)
     disc_learning_rate 1e-4          5 of 10
+    D's step size decaying linearly  dropped after 1 seed natively (390.5 on 600); under other-cpu 243.1 on 600
+      to 0 with PPO's (a prototype)
 
 Two ways to fail: a slow run still climbing at the end of the budget (seed 608 with the defaults: 205, 236, 110,
 236, 250 over epochs 60-100), and a late collapse after reaching 500 (seed 602 with disc_steps 2). A larger budget
