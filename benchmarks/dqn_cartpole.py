@@ -121,7 +121,7 @@ SB3_ZOO = dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learnin
                exploration_final_eps=0.04, policy_kwargs=dict(net_arch=[256, 256]))
 
 
-def final_eval(agent, seed: int) -> float:
+def final_eval(agent, seed: int):
     """The benchmark's figure: mean return of 20 deterministic episodes, reset seeds ``1000 * (seed + 1) + i``."""
     return evaluate_policy(agent, gym.make("CartPole-v1"), n_episodes=20, seed=1000 * (seed + 1))
 
@@ -141,6 +141,7 @@ def selected(agent, best: BestCheckpoint | None, seed: int) -> dict:
 
 
 def selector(select_every: int, module: str) -> BestCheckpoint | None:
+    """The benchmark's selection (``None`` for ``--select-every 0``); ``module`` names the agent's network."""
     return BestCheckpoint("CartPole-v1", every=select_every, n_episodes=SELECT_EPISODES, seed=SELECT_SEED,
                           module=module) if select_every else None
 

@@ -75,8 +75,8 @@ failure once it could no longer hold on all ten:
       to 0 with PPO's (a prototype)
 
 The defaults under ``other-cpu`` on the same tuning seeds: 7 of 10 (457.8 on 600, 394.3 on 602, 152.4 on 608).
-So a run reaches 475 about four times in five in every environment measured, and "5 of 5 seeds" holds with a
-probability of about a third, whichever the processor. Two ways to fail: a slow run still climbing at the end of the budget (seed 608 with the defaults: 205, 236, 110,
+So a run reaches 475 seven or eight times in ten in both environments, and "5 of 5 seeds" holds with a
+probability of about 0.7^5 to 0.8^5 (0.17 to 0.33), whichever the processor. Two ways to fail: a slow run still climbing at the end of the budget (seed 608 with the defaults: 205, 236, 110,
 236, 250 over epochs 60-100), and a late collapse after reaching 500 (seed 602 with disc_steps 2). A larger budget
 helps the first and not the second; nothing tried helps both, so the preset stays and the goal is reported as
 measured. DQN's late collapse was fixed by keeping the best checkpoint (benchmarks/dqn_cartpole.py); GAIL cannot do
